@@ -1,0 +1,151 @@
+"""The per-user object cache: ``<root>/objects/ab/cd/<oid>``.
+
+Objects enter only by :func:`os.replace` of a fully written temp file that lives in
+``<root>/tmp`` (same filesystem) and whose hash has been checked, so a reader never
+sees a partial object. Objects are immutable: when two processes insert the same oid
+at once, the last rename wins with identical bytes. Objects are made read-only so a
+stray write through a copy or link cannot change them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import ChecksumMismatch, ObjectMissing
+from .pointer import is_oid
+
+__all__ = ["CHUNK", "Cache", "TempObject"]
+
+#: Read and write in 1 MiB chunks: large enough to keep syscalls cheap, flat memory.
+CHUNK = 1024 * 1024
+#: Temp files older than this belong to a dead process and may be removed.
+STALE_TEMP_SECONDS = 3600
+
+
+class TempObject:
+    """A temp file being filled in the cache's tmp dir, hashed as it is written."""
+
+    def __init__(self, cache: Cache) -> None:
+        """Create the temp file (read-only mode; our descriptor may still write)."""
+        self._cache = cache
+        tmp_dir = cache.root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        name = f"{os.getpid()}-{time.monotonic_ns()}-{os.urandom(4).hex()}"
+        self.path = tmp_dir / name
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Append ``data`` and feed it to the hash."""
+        self._hash.update(data)
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        self.size += len(data)
+
+    @property
+    def oid(self) -> str:
+        """Return the sha256 of everything written so far."""
+        return self._hash.hexdigest()
+
+    def commit(self, expect_oid: str | None = None, expect_size: int | None = None) -> str:
+        """Verify the content and move it to its final name; return the oid."""
+        os.close(self._fd)
+        self._fd = -1
+        oid = self.oid
+        if (expect_oid is not None and oid != expect_oid) or (
+            expect_size is not None and self.size != expect_size
+        ):
+            self.discard()
+            raise ChecksumMismatch(expect_oid or oid, oid, self.size)
+        final = self._cache.path(oid)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path, final)
+        return oid
+
+    def discard(self) -> None:
+        """Close and remove the temp file; safe to call twice."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+class Cache:
+    """A content-addressed folder of objects shared by every repository of a user."""
+
+    def __init__(self, root: Path) -> None:
+        """Use ``root`` (created on first insert)."""
+        self.root = Path(root)
+
+    def path(self, oid: str) -> Path:
+        """Return where object ``oid`` lives; ``oid`` must be a validated sha256."""
+        if not is_oid(oid):
+            raise ValueError(f"not an oid: {oid!r}")
+        return self.root / "objects" / oid[:2] / oid[2:4] / oid
+
+    def has(self, oid: str, size: int | None = None) -> bool:
+        """Tell whether the object is cached (and, given ``size``, has that size)."""
+        try:
+            st = os.stat(self.path(oid))
+        except FileNotFoundError:
+            return False
+        return size is None or st.st_size == size
+
+    def open(self, oid: str) -> BinaryIO:
+        """Open a cached object for reading; raise ObjectMissing."""
+        try:
+            return open(self.path(oid), "rb")
+        except FileNotFoundError:
+            raise ObjectMissing(oid, "the local cache") from None
+
+    @contextmanager
+    def writer(self) -> Iterator[TempObject]:
+        """Yield a temp object that is removed unless it was committed."""
+        temp = TempObject(self)
+        try:
+            yield temp
+        finally:
+            temp.discard()
+
+    def insert(
+        self, chunks: Iterable[bytes], *, expect_oid: str | None = None, expect_size: int | None = None
+    ) -> tuple[str, int]:
+        """Store the bytes of ``chunks``, verified against ``expect_oid``; return (oid, size)."""
+        with self.writer() as temp:
+            for chunk in chunks:
+                temp.write(chunk)
+            oid = temp.commit(expect_oid, expect_size)
+            return oid, temp.size
+
+    def insert_file(self, src: BinaryIO, **expect: str | int | None) -> tuple[str, int]:
+        """Store what can be read from ``src``; see :meth:`insert`."""
+        return self.insert(iter(lambda: src.read(CHUNK), b""), **expect)  # type: ignore[arg-type]
+
+    def remove_stale_temps(self, max_age: float = STALE_TEMP_SECONDS) -> int:
+        """Delete temp files older than ``max_age`` seconds (left by killed processes)."""
+        removed = 0
+        cutoff = time.time() - max_age
+        try:
+            entries = list(os.scandir(self.root / "tmp"))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed

@@ -1,0 +1,157 @@
+"""Materialize: replace pointer files in the work tree with their content.
+
+Used by the post-checkout/post-merge hooks and ``git lazy checkout``. A file is
+replaced only when it still is exactly the pointer git wrote (never a file the user
+changed), never through a symlink, and by renaming a fully written temp file from
+the same folder over it (which also breaks hard links). Content is copied from the
+cache in the kernel where it can be (copy_file_range), so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cache import CHUNK, Cache
+from .gitcmd import git
+from .pointer import MAX_POINTER_SIZE, parse
+from .repo import Entry
+
+__all__ = ["MaterializeResult", "materialize"]
+
+
+@dataclass
+class MaterializeResult:
+    """What a materialize pass did: written paths, objects not cached, skipped paths."""
+
+    written: list[bytes] = field(default_factory=list)
+    missing: list[Entry] = field(default_factory=list)
+    skipped: list[tuple[bytes, str]] = field(default_factory=list)
+
+
+def _unsafe_parent(work_tree: Path, rel: str) -> str | None:
+    """Return why the folders leading to ``rel`` may not be written through, or None."""
+    parts = rel.split("/")[:-1]
+    current = work_tree
+    for part in parts:
+        if part in ("", ".", "..") or part.lower() == ".git":
+            return f"unsafe path component {part!r}"
+        current = current / part
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            return "its folder does not exist"
+        if stat.S_ISLNK(st.st_mode):
+            return f"beyond a symlink ({current.relative_to(work_tree)})"
+        if not stat.S_ISDIR(st.st_mode):
+            return f"not a directory ({current.relative_to(work_tree)})"
+    return None
+
+
+def _is_pointer_file(path: Path, entry: Entry) -> tuple[bool, str | None, os.stat_result | None]:
+    """Tell whether ``path`` is a regular file holding ``entry``'s pointer."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False, None, None
+    if stat.S_ISLNK(st.st_mode):
+        return False, "is a symlink", None
+    if not stat.S_ISREG(st.st_mode) or st.st_size >= MAX_POINTER_SIZE:
+        return False, None, None
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        data = os.read(fd, MAX_POINTER_SIZE)
+    finally:
+        os.close(fd)
+    pointer = parse(data)
+    same = pointer is not None and (pointer.oid, pointer.size) == (entry.pointer.oid, entry.pointer.size)
+    return same, None, st
+
+
+def _copy(src_fd: int, dst_fd: int, size: int) -> None:
+    """Copy ``size`` bytes between descriptors, in the kernel when possible."""
+    copied = 0
+    try:
+        while copied < size:
+            n = os.copy_file_range(src_fd, dst_fd, min(size - copied, 1 << 30))
+            if n == 0:
+                break
+            copied += n
+    except (AttributeError, OSError):
+        pass  # not Linux, or across filesystems that refuse it: copy by hand
+    while copied < size:
+        chunk = os.pread(src_fd, min(CHUNK, size - copied), copied)
+        if not chunk:
+            break
+        view = memoryview(chunk)
+        while view:
+            written = os.write(dst_fd, view)
+            view = view[written:]
+        copied += len(chunk)
+    if copied != size:
+        raise OSError(f"cached object is shorter than its pointer says ({copied} of {size} bytes)")
+
+
+def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result) -> None:
+    """Write the object next to ``target`` and rename it over the pointer."""
+    mode = 0o777 if entry.mode == "100755" else 0o666  # the umask applies, as for git
+    temp = target.with_name(f".{target.name}.lazy-{os.getpid()}-{os.urandom(4).hex()}")
+    dst = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    try:
+        try:
+            with cache.open(entry.pointer.oid) as src:
+                _copy(src.fileno(), dst, entry.pointer.size)
+        finally:
+            os.close(dst)
+        now = os.lstat(target)
+        if (now.st_ino, now.st_size, now.st_mtime_ns) != (before.st_ino, before.st_size, before.st_mtime_ns):
+            raise FileExistsError("changed while it was being written; left alone")
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def materialize(work_tree: Path, entries: Iterable[Entry], cache: Cache, *, refresh: bool = True) -> MaterializeResult:
+    """Replace each entry's pointer file with its cached content; refresh those index entries."""
+    result = MaterializeResult()
+    for entry in entries:
+        if entry.pointer.size == 0:
+            continue
+        rel = os.fsdecode(entry.path)
+        reason = _unsafe_parent(work_tree, rel)
+        if reason:
+            result.skipped.append((entry.path, reason))
+            continue
+        target = work_tree / rel
+        is_pointer, reason, before = _is_pointer_file(target, entry)
+        if reason:
+            result.skipped.append((entry.path, reason))
+        if not is_pointer or before is None:
+            continue  # already content, changed by the user, or deleted: not ours to touch
+        if not cache.has(entry.pointer.oid, entry.pointer.size):
+            result.missing.append(entry)
+            continue
+        try:
+            _write_one(cache, target, entry, before)
+        except OSError as exc:
+            result.skipped.append((entry.path, exc.strerror or str(exc)))
+            continue
+        result.written.append(entry.path)
+    if refresh and result.written:
+        refresh_index(work_tree, result.written)
+    return result
+
+
+def refresh_index(work_tree: Path, paths: list[bytes]) -> None:
+    """Refresh exactly these index entries; clean runs and finds the same pointer."""
+    git(
+        "update-index", "-q", "--refresh", "-z", "--stdin",
+        cwd=work_tree, input=b"".join(p + b"\0" for p in paths), with_filter=True, check=False,
+    )

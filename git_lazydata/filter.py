@@ -1,0 +1,255 @@
+"""The clean/smudge filter: git's long-running ``filter-process`` and one-shot forms.
+
+clean: stream the file from git into a cache temp file while hashing it, move it into
+the cache, answer with the pointer. Input that already is a canonical pointer (a file
+not yet fetched) passes through unchanged, so it never looks modified.
+
+smudge: answer with the cached content, or with the pointer itself when the object is
+not cached or is bigger than ``lazy.smudgemax`` (git buffers smudge output in memory;
+those files are written by the materialize step). Never touches the network and never
+fails a checkout over a missing object. No ``delay`` capability (CVE-2021-21300).
+
+This module is on the path of every git command that touches a tracked file: it
+imports only the standard library and our own bottom layers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from . import pktline
+from .cache import CHUNK, Cache
+from .errors import LazyError
+from .pointer import MAX_POINTER_SIZE, Pointer, parse
+from .settings import Settings, trace_enabled
+
+__all__ = ["Content", "Filter", "main"]
+
+#: Non-pointer content handed to smudge is spooled in memory up to this size, then on disk.
+SPOOL_MAX = 8 * 1024 * 1024
+
+
+class Content:
+    """The bytes git sends for one file, as an iterator of chunks that can be drained."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        """Wrap a chunk iterator."""
+        self._chunks = chunks
+        self.exhausted = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Yield the remaining chunks."""
+        for chunk in self._chunks:
+            yield chunk
+        self.exhausted = True
+
+    def head(self, limit: int = MAX_POINTER_SIZE) -> bytes:
+        """Read at least ``limit`` bytes (or all, if fewer), for pointer detection."""
+        buf = bytearray()
+        for chunk in self._chunks:
+            buf += chunk
+            if len(buf) >= limit:
+                return bytes(buf)
+        self.exhausted = True
+        return bytes(buf)
+
+    def drain(self) -> None:
+        """Consume whatever is left, so the protocol stays in step after an error."""
+        for _ in self:
+            pass
+
+
+def coalesce(chunks: Iterator[bytes], size: int = CHUNK) -> Iterator[bytes]:
+    """Join small pkt-line payloads into ~``size`` chunks (fewer syscalls, fewer hash calls)."""
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+        if len(buf) >= size:
+            yield bytes(buf)
+            buf.clear()
+    if buf:
+        yield bytes(buf)
+
+
+class Filter:
+    """clean and smudge against one cache."""
+
+    def __init__(self, cache: Cache, smudge_max: int) -> None:
+        """Use ``cache``; objects above ``smudge_max`` bytes smudge to their pointer."""
+        self.cache = cache
+        self.smudge_max = smudge_max
+
+    def clean(self, content: Content) -> bytes:
+        """Store the content in the cache and return its pointer (or the input pointer)."""
+        head = content.head()
+        if content.exhausted:
+            if not head:
+                return b""  # the empty file stays the empty blob
+            pointer = parse(head)
+            if pointer is not None and pointer.canonical:
+                return head
+        with self.cache.writer() as temp:
+            temp.write(head)
+            for chunk in coalesce(iter(content)):
+                temp.write(chunk)
+            oid = temp.commit()
+            return Pointer(oid, temp.size).encode()
+
+    def smudge(self, content: Content) -> BinaryIO | bytes:
+        """Return what the work tree gets: an open cached object, or bytes to write."""
+        head = content.head()
+        if not content.exhausted:
+            # Too long to be a pointer: plain content, passed through unchanged.
+            spool = tempfile.SpooledTemporaryFile(SPOOL_MAX, dir=self._spool_dir())
+            spool.write(head)
+            for chunk in coalesce(iter(content)):
+                spool.write(chunk)
+            spool.seek(0)
+            return spool  # type: ignore[return-value]
+        pointer = parse(head)
+        if pointer is None:
+            return head
+        if pointer.size == 0:
+            return b""
+        if pointer.size <= self.smudge_max and self.cache.has(pointer.oid, pointer.size):
+            return self.cache.open(pointer.oid)
+        return head
+
+    def _spool_dir(self) -> str | None:
+        tmp = self.cache.root / "tmp"
+        return str(tmp) if tmp.is_dir() else None
+
+
+def _send(out: BinaryIO, result: BinaryIO | bytes) -> None:
+    """Send smudge/clean output as content packets (the caller sends status first)."""
+    if isinstance(result, bytes):
+        pktline.write_packet(out, result)
+        return
+    with result:
+        while chunk := result.read(CHUNK):
+            pktline.write_packet(out, chunk)
+
+
+def _content_packets(stream: BinaryIO) -> Iterator[bytes]:
+    while (packet := pktline.read_packet(stream)) is not None:
+        yield packet
+
+
+def _handshake(inp: BinaryIO, out: BinaryIO) -> None:
+    """Answer git's welcome and capability lists.
+
+    git> git-filter-client / version=2 / 0000
+    us>  git-filter-server / version=2 / 0000
+    git> capability=clean / capability=smudge / capability=delay / 0000
+    us>  capability=clean / capability=smudge / 0000
+    """
+    welcome = pktline.read_text_list(inp)
+    if not welcome or welcome[0] != "git-filter-client" or "version=2" not in welcome[1:]:
+        raise pktline.ProtocolError(f"expected git-filter-client with version=2, got {welcome!r}")
+    for line in ("git-filter-server\n", "version=2\n"):
+        pktline.write_packet(out, line.encode())
+    pktline.write_packet(out, None)
+    out.flush()
+    offered = set(pktline.read_text_list(inp))
+    for capability in ("clean", "smudge"):
+        if f"capability={capability}" in offered:
+            pktline.write_packet(out, f"capability={capability}\n".encode())
+    pktline.write_packet(out, None)
+    out.flush()
+
+
+def serve(filt: Filter, inp: BinaryIO, out: BinaryIO, report: Callable[[str], None]) -> None:
+    """Run the long-running filter protocol until git closes our stdin.
+
+    Per file:
+    git> command=clean|smudge / pathname=<path> / [ref=, treeish=, blob=] / 0000
+    git> <content packets> / 0000
+    us>  status=success / 0000 / <content packets> / 0000 / 0000
+    or   status=error / 0000                      (nothing was sent yet)
+    or   ... <some content> / 0000 / status=error / 0000  (failed mid-way)
+    """
+    _handshake(inp, out)
+    while True:
+        try:
+            headers = pktline.read_text_list(inp)
+        except EOFError:
+            return  # git closed our stdin: its command is over
+        if not headers:
+            continue
+        fields = dict(h.partition("=")[::2] for h in headers)
+        command, path = fields.get("command", ""), fields.get("pathname", "")
+        content = Content(_content_packets(inp))
+        try:
+            if command == "clean":
+                result: BinaryIO | bytes = filt.clean(content)
+            elif command == "smudge":
+                result = filt.smudge(content)
+            else:
+                raise LazyError(f"unsupported filter command {command!r}")
+        except (OSError, LazyError) as exc:
+            content.drain()
+            report(f"{command} {path}: {_describe(exc)}")
+            _status(out, "error")
+            continue
+        _status(out, "success")
+        try:
+            _send(out, result)
+        except OSError as exc:
+            report(f"{command} {path}: {_describe(exc)}")
+            pktline.write_packet(out, None)
+            _status(out, "error")
+            continue
+        pktline.write_packet(out, None)
+        pktline.write_packet(out, None)  # empty list: the status stays "success"
+        out.flush()
+
+
+def _status(out: BinaryIO, status: str) -> None:
+    pktline.write_packet(out, f"status={status}\n".encode())
+    pktline.write_packet(out, None)
+    out.flush()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror + (f": {exc.filename}" if exc.filename else "")
+    return str(exc)
+
+
+def main(argv: list[str]) -> int:
+    """Entry point for ``git-lazy filter-process|clean|smudge [-- %f]``."""
+    command = argv[0]
+    inp = open(sys.stdin.fileno(), "rb", buffering=CHUNK, closefd=False)
+    out = open(sys.stdout.fileno(), "wb", buffering=CHUNK, closefd=False)
+
+    def report(message: str) -> None:
+        sys.stderr.write(f"git-lazy: {message}\n")
+        sys.stderr.flush()
+
+    try:
+        settings = Settings.load()
+        filt = Filter(Cache(settings.cache_root), settings.smudge_max)
+        if command == "filter-process":
+            serve(filt, inp, out, report)
+            return 0
+        content = Content(iter(lambda: inp.read(CHUNK), b""))
+        result = filt.clean(content) if command == "clean" else filt.smudge(content)
+        if isinstance(result, bytes):
+            out.write(result)
+        else:
+            with result:
+                while chunk := result.read(CHUNK):
+                    out.write(chunk)
+        out.flush()
+        return 0
+    except (OSError, EOFError, LazyError, pktline.ProtocolError) as exc:
+        if trace_enabled():
+            raise
+        report(f"{command}: {_describe(exc)}")
+        return 2
+    except KeyboardInterrupt:
+        return 130

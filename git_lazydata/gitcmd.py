@@ -1,0 +1,144 @@
+"""Running git: argv lists, ``--`` before paths, ``-z`` output, our filter off.
+
+Our own git calls disable the lazy filter (as git-lfs does for its own) so git-lazy
+never recurses into itself; the one exception is the index refresh after files are
+materialized, which must run clean to see the pointer again.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+
+from .errors import LazyError
+from .settings import git_executable
+
+__all__ = ["GitError", "NO_FILTER", "blob_contents", "blob_sizes", "git", "git_lines_z"]
+
+NO_FILTER = (
+    "-c", "filter.lazy.process=",
+    "-c", "filter.lazy.clean=",
+    "-c", "filter.lazy.smudge=",
+    "-c", "filter.lazy.required=false",
+)
+
+
+class GitError(LazyError):
+    """A git command failed; the message is git's own first error line."""
+
+
+def _argv(args: Sequence[str], with_filter: bool) -> list[str]:
+    return [git_executable(), *(() if with_filter else NO_FILTER), *args]
+
+
+def git(
+    *args: str,
+    cwd: str | os.PathLike[str] | None = None,
+    input: bytes | None = None,
+    check: bool = True,
+    with_filter: bool = False,
+    env: dict[str, str] | None = None,
+) -> bytes:
+    """Run git and return its stdout; raise GitError with git's message on failure."""
+    proc = subprocess.run(
+        _argv(args, with_filter),
+        cwd=cwd,
+        input=input,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        message = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), "")
+        message = message or (lines[-1] if lines else f"git {args[0]} exited {proc.returncode}")
+        raise GitError(message.removeprefix("fatal: ").removeprefix("error: "))
+    return proc.stdout
+
+
+def git_lines_z(*args: str, cwd: str | os.PathLike[str] | None = None) -> list[bytes]:
+    """Run a git command with ``-z`` style output and split it on NUL."""
+    out = git(*args, cwd=cwd)
+    return [item for item in out.split(b"\0") if item]
+
+
+def _batch(args: Sequence[str], requests: Iterable[str], cwd: str | os.PathLike[str] | None) -> Iterator[bytes]:
+    """Feed object names to a ``cat-file --batch*`` process from a thread; yield its stdout."""
+    proc = subprocess.Popen(
+        _argv(["cat-file", *args], False), cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def feed() -> None:
+        try:
+            for name in requests:
+                proc.stdin.write(name.encode() + b"\n")  # type: ignore[union-attr]
+        except BrokenPipeError:
+            pass
+        finally:
+            proc.stdin.close()  # type: ignore[union-attr]
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        yield from iter(lambda: proc.stdout.readline(), b"")  # type: ignore[union-attr]
+    finally:
+        writer.join()
+        proc.stdout.close()
+        proc.wait()
+
+
+def blob_sizes(names: Iterable[str], cwd: str | os.PathLike[str] | None = None) -> dict[str, int]:
+    """Return the size of each blob (``git cat-file --batch-check``); missing ones are left out.
+
+    git< <name>
+    git> <name> <type> <size>      or      <name> missing
+    """
+    sizes: dict[str, int] = {}
+    for line in _batch(["--batch-check=%(objectname) %(objecttype) %(objectsize)"], names, cwd):
+        parts = line.split()
+        if len(parts) == 3 and parts[1] == b"blob":
+            sizes[parts[0].decode()] = int(parts[2])
+    return sizes
+
+
+def blob_contents(names: Sequence[str], cwd: str | os.PathLike[str] | None = None) -> dict[str, bytes]:
+    """Return the bytes of small blobs (``git cat-file --batch``); callers pre-filter by size.
+
+    git< <name>
+    git> <name> blob <size> LF <content> LF
+    """
+    out: dict[str, bytes] = {}
+    if not names:
+        return out
+    proc = subprocess.Popen(
+        _argv(["cat-file", "--batch"], False), cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def feed() -> None:
+        try:
+            proc.stdin.write(b"".join(n.encode() + b"\n" for n in names))  # type: ignore[union-attr]
+        except BrokenPipeError:
+            pass
+        finally:
+            proc.stdin.close()  # type: ignore[union-attr]
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        for _ in names:
+            header = proc.stdout.readline().split()
+            if len(header) != 3:
+                continue  # "<name> missing"
+            size = int(header[2])
+            data = proc.stdout.read(size + 1)[:size]
+            out[header[0].decode()] = data
+    finally:
+        writer.join()
+        proc.stdout.close()
+        proc.wait()
+    return out

@@ -1,0 +1,179 @@
+"""Git hooks: installing the shims, chaining a user's own hook, and what each one does.
+
+A shim (``hooks/<name>`` in the source tree) only runs ``git lazy hook <name> "$@"``.
+A hook the user had before is renamed ``<name>.pre-git-lazy`` and runs first, with
+the same arguments and standard input; uninstall puts it back.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import Cache
+from .checkout import MaterializeResult, materialize
+from .errors import LazyError
+from .gitcmd import git_lines_z
+from .repo import Repo, index_rows, pointer_entries
+from .settings import Settings, trace_enabled
+
+__all__ = ["HOOKS", "install_hooks", "main", "uninstall_hooks"]
+
+HOOKS = ("pre-push", "post-checkout", "post-merge")
+MARKER = "# git-lazy hook"
+CHAINED_SUFFIX = ".pre-git-lazy"
+NULL_SHA = {"0" * 40, "0" * 64}
+
+
+def shim(name: str) -> str:
+    """Return the text of hook ``name`` as shipped in ``hooks/``."""
+    here = Path(__file__).parent
+    # Installed wheels carry hooks/ as git_lazydata/hookscripts; a source or
+    # editable install reads it where it is.
+    for folder in (here / "hookscripts", here.parent / "hooks"):
+        if (folder / name).is_file():
+            return (folder / name).read_text()
+    raise LazyError(f"hook script {name!r} is missing from the installation; reinstall git-lazy")
+
+
+def _is_ours(path: Path) -> bool:
+    try:
+        return MARKER in path.read_text(errors="replace")
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+
+
+@dataclass(frozen=True)
+class HookChange:
+    """One hook file touched by install/uninstall and how."""
+
+    name: str
+    action: str  # "installed", "updated", "unchanged", "chained", "removed", "restored"
+
+
+def install_hooks(hooks_dir: Path) -> list[HookChange]:
+    """Put the shims in place; keep a foreign hook as ``<name>.pre-git-lazy``. Idempotent."""
+    hooks_dir.mkdir(parents=True, exist_ok=True)
+    changes = []
+    for name in HOOKS:
+        path, text = hooks_dir / name, shim(name)
+        action = "installed"
+        if path.exists() or path.is_symlink():
+            if _is_ours(path):
+                if path.read_text() == text:
+                    changes.append(HookChange(name, "unchanged"))
+                    continue
+                action = "updated"
+            else:
+                chained = hooks_dir / (name + CHAINED_SUFFIX)
+                if chained.exists():
+                    raise LazyError(
+                        f"both {path} and {chained} exist; move one away, then run 'git lazy install' again"
+                    )
+                os.rename(path, chained)
+                action = "chained"
+        temp = path.with_name(f".{name}.tmp-{os.getpid()}")
+        temp.write_text(text)
+        os.chmod(temp, 0o755)
+        os.replace(temp, path)
+        changes.append(HookChange(name, action))
+    return changes
+
+
+def uninstall_hooks(hooks_dir: Path) -> list[HookChange]:
+    """Remove our shims and restore any chained hook."""
+    changes = []
+    for name in HOOKS:
+        path, chained = hooks_dir / name, hooks_dir / (name + CHAINED_SUFFIX)
+        if not _is_ours(path):
+            continue
+        path.unlink()
+        if chained.exists():
+            os.rename(chained, path)
+            changes.append(HookChange(name, "restored"))
+        else:
+            changes.append(HookChange(name, "removed"))
+    return changes
+
+
+def _run_chained(repo: Repo, name: str, args: list[str], stdin: bytes | None) -> int:
+    chained = repo.hooks_dir / (name + CHAINED_SUFFIX)
+    try:
+        mode = chained.stat().st_mode
+    except FileNotFoundError:
+        return 0
+    if not (stat.S_ISREG(mode) and os.access(chained, os.X_OK)):
+        return 0
+    return subprocess.run([str(chained), *args], input=stdin, check=False).returncode
+
+
+def _changed_rows(work_tree: Path, old: str, new: str) -> list[tuple[bytes, str, str]]:
+    """Files added or changed from ``old`` to ``new``, as (path, mode, blob).
+
+    git> :<old mode> <new mode> <old blob> <new blob> <status> NUL <path> NUL
+    """
+    items = git_lines_z("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old, new, cwd=work_tree)
+    rows = []
+    for meta, path in zip(items[::2], items[1::2]):
+        _, new_mode, _, new_blob, status = meta.decode().split()
+        if status in ("A", "M", "T"):
+            rows.append((path, new_mode, new_blob))
+    return rows
+
+
+def _materialize_changes(repo: Repo, old: str | None, new: str) -> MaterializeResult | None:
+    work_tree = repo.work_tree
+    if work_tree is None:
+        return None
+    if old is None or old in NULL_SHA:
+        rows = index_rows(work_tree)
+    else:
+        rows = _changed_rows(work_tree, old, new)
+    entries = pointer_entries(rows, work_tree)
+    if not entries:
+        return None
+    settings = Settings.load(str(work_tree))
+    return materialize(work_tree, entries, Cache(settings.cache_root))
+
+
+def post_checkout(repo: Repo, args: list[str], stdin: bytes | None) -> None:
+    """``post-checkout <old> <new> <flag>``: on branch checkouts, write what the cache has."""
+    if len(args) >= 3 and args[2] == "1":
+        _materialize_changes(repo, args[0], args[1])
+
+
+def post_merge(repo: Repo, args: list[str], stdin: bytes | None) -> None:
+    """``post-merge <squash>``: write what the merge brought, from the cache."""
+    _materialize_changes(repo, "ORIG_HEAD", "HEAD")
+
+
+def pre_push(repo: Repo, args: list[str], stdin: bytes | None) -> None:
+    """``pre-push <remote> <url>`` with ``<local ref> <local sha> <remote ref> <remote sha>`` lines."""
+
+
+_HANDLERS = {"pre-push": pre_push, "post-checkout": post_checkout, "post-merge": post_merge}
+
+
+def main(args: list[str]) -> int:
+    """Entry point for ``git-lazy hook NAME ARGS...`` (kept clear of click: it runs often)."""
+    if not args or args[0] not in _HANDLERS:
+        sys.stderr.write(f"git-lazy: unknown hook {args[0] if args else ''!r}; expected one of {', '.join(HOOKS)}\n")
+        return 2
+    name, rest = args[0], args[1:]
+    stdin = sys.stdin.buffer.read() if name == "pre-push" else None  # always read it all
+    try:
+        repo = Repo.discover()
+        code = _run_chained(repo, name, rest, stdin)
+        if code:
+            return code
+        _HANDLERS[name](repo, rest, stdin)
+        return 0
+    except LazyError as exc:
+        if trace_enabled():
+            raise
+        sys.stderr.write(f"git-lazy: {name}: {exc}\n")
+        return exc.exit_code

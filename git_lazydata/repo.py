@@ -1,0 +1,98 @@
+"""The repository we run in: its folders, index entries and tracked pointers."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import LazyError
+from .gitcmd import GitError, blob_contents, blob_sizes, git, git_lines_z
+from .pointer import MAX_POINTER_SIZE, Pointer, parse
+
+__all__ = ["Entry", "Repo", "pointer_entries"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A file in the index or a tree: git path (bytes), mode, blob name and its pointer."""
+
+    path: bytes
+    mode: str
+    blob: str
+    pointer: Pointer
+
+
+@dataclass(frozen=True)
+class Repo:
+    """Paths of a repository, as git itself reports them (worktrees, GIT_DIR, hooksPath)."""
+
+    git_dir: Path
+    common_dir: Path
+    hooks_dir: Path
+    work_tree: Path | None
+
+    @classmethod
+    def discover(cls, cwd: str | os.PathLike[str] | None = None) -> Repo:
+        """Ask git where the repository around ``cwd`` is; raise LazyError outside one."""
+        try:
+            out = git(
+                "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir",
+                "--git-path", "hooks", "--is-bare-repository", cwd=cwd,
+            )
+        except GitError as exc:
+            raise LazyError(f"not in a git repository ({exc})") from None
+        git_dir, common_dir, hooks_dir, bare = out.decode("utf-8", "surrogateescape").splitlines()
+        work_tree = None
+        if bare != "true":
+            top = git("rev-parse", "--show-toplevel", cwd=cwd, check=False).decode().strip()
+            work_tree = Path(top) if top else None
+        return cls(Path(git_dir), Path(common_dir), Path(hooks_dir), work_tree)
+
+    def require_work_tree(self) -> Path:
+        """Return the work tree, or fail with a clear line in a bare repository."""
+        if self.work_tree is None:
+            raise LazyError("this command needs a work tree (the repository is bare)")
+        return self.work_tree
+
+
+def pointer_entries(rows: list[tuple[bytes, str, str]], cwd: str | os.PathLike[str]) -> list[Entry]:
+    """Keep the (path, mode, blob) rows whose blob is a pointer.
+
+    Two passes as git-lfs does: blob sizes first, then the content of blobs small
+    enough to be a pointer.
+    """
+    blobs = {blob for _, mode, blob in rows if mode in ("100644", "100755")}
+    sizes = blob_sizes(sorted(blobs), cwd=cwd)
+    small = [b for b, size in sizes.items() if 0 < size < MAX_POINTER_SIZE]
+    pointers = {}
+    for blob, data in blob_contents(small, cwd=cwd).items():
+        pointer = parse(data)
+        if pointer is not None:
+            pointers[blob] = pointer
+    return [Entry(path, mode, blob, pointers[blob]) for path, mode, blob in rows if blob in pointers]
+
+
+def index_rows(cwd: Path | None = None, paths: list[str] | None = None) -> list[tuple[bytes, str, str]]:
+    """Return (path from the top, mode, blob) for stage-0 index entries matching ``paths``.
+
+    Pathspecs are relative to ``cwd`` (default: the current directory), as for git.
+    """
+    rows = []
+    for item in git_lines_z("ls-files", "-s", "-z", "--full-name", "--", *(paths or []), cwd=cwd):
+        meta, _, path = item.partition(b"\t")
+        mode, blob, stage = meta.decode().split()
+        if stage == "0":
+            rows.append((path, mode, blob))
+    return rows
+
+
+def tree_rows(cwd: Path | None, rev: str, paths: list[str] | None = None) -> list[tuple[bytes, str, str]]:
+    """Return (path from the top, mode, blob) for the files of ``rev`` matching ``paths``."""
+    rows = []
+    for item in git_lines_z("ls-tree", "-r", "-z", "--full-name", rev, "--", *(paths or []), cwd=cwd):
+        meta, _, path = item.partition(b"\t")
+        mode, kind, blob = meta.decode().split()
+        if kind == "blob":
+            rows.append((path, mode, blob))
+    return rows

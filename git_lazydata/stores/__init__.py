@@ -1,0 +1,83 @@
+"""Stores: where objects live outside this machine.
+
+A store moves bytes by oid and nothing more. Dedup, concurrency, retries, hash
+verification and progress live once, in :mod:`git_lazydata.transfer`. Every kind of
+store keeps the same layout under its root::
+
+    <root>/objects/ab/cd/<oid>     # ab, cd = first four hex digits of the oid
+    <root>/git-lazy.json           # {"format": 1}; written on first push
+
+Backends are named by a string and imported on first use, so ``import
+git_lazydata.stores`` never loads boto3 or paramiko.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .urls import StoreURL
+
+__all__ = ["FORMAT", "Store", "object_key", "open_store"]
+
+#: Content of ``<root>/git-lazy.json``.
+FORMAT = {"format": 1}
+
+#: Called with the number of bytes moved since the last call; may be called from threads.
+ProgressFn = Callable[[int], None]
+
+
+def object_key(oid: str) -> str:
+    """Return the path of an object below a store root: ``objects/ab/cd/<oid>``."""
+    return f"objects/{oid[:2]}/{oid[2:4]}/{oid}"
+
+
+class Store(Protocol):
+    """What every kind of store offers. Methods may be called from several threads."""
+
+    url: StoreURL
+
+    def missing(self, oids: Collection[str]) -> set[str]:
+        """Return the oids of ``oids`` that the store does not have."""
+
+    def upload(self, oid: str, size: int, path: Path, progress: ProgressFn) -> None:
+        """Copy the verified local file ``path`` into the store; visible only once complete."""
+
+    def open(self, oid: str, start: int = 0, end: int | None = None) -> BinaryIO:
+        """Open bytes ``[start, end)`` of an object for reading; raise ObjectMissing."""
+
+    def prepare_push(self) -> None:
+        """Check the store's ``git-lazy.json`` before a push, writing it when absent."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+# scheme -> (module, class, what to install when the import fails)
+_BACKENDS = {
+    "file": ("git_lazydata.stores.folder", "FolderStore", None),
+    "s3": ("git_lazydata.stores.s3", "S3Store", "boto3"),
+    "ssh": ("git_lazydata.stores.ssh", "SSHStore", "paramiko"),
+}
+
+
+def open_store(url: StoreURL, **options: str) -> Store:
+    """Return a store for a parsed URL; ``options`` are per-store config keys (``endpoint``)."""
+    module_name, class_name, package = _BACKENDS[url.scheme]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        if package is None:
+            raise
+        raise ConfigError(
+            f"{url.scheme} stores need the '{package}' package: pip install {package}"
+        ) from exc
+    cls = getattr(module, class_name)
+    store: Store = cls(url, **options)
+    return store

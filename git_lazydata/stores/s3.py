@@ -1,0 +1,536 @@
+"""A store in an S3 bucket, on AWS or any S3-compatible service (MinIO, Ceph, R2...).
+
+The only module that imports boto3/botocore. Presence is checked with HEAD on the
+exact key (never LIST), and only a 404 means absent (RELIABILITY.md section 2, S3).
+A single PUT is atomic; a multipart upload becomes visible only on completion, and
+an interrupted one is resumed by reusing the parts whose MD5 matches the local bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+from collections.abc import Collection
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import botocore
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    IncompleteReadError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from ..errors import (
+    ConfigError,
+    LazyError,
+    ObjectMissing,
+    StoreAuthError,
+    StoreError,
+    StoreUnreachable,
+    TransientStoreError,
+)
+from . import ProgressFn
+from .folder import CHUNK, RangeReader, check_format, parallel
+from .urls import StoreURL, checked_key, redact, register_secret
+
+__all__ = ["MIN_PART_SIZE", "MULTIPART_THRESHOLD", "PART_SIZE", "S3Store"]
+
+#: Objects up to this size go up in one PUT; larger ones in parts.
+MULTIPART_THRESHOLD = 64 << 20
+#: Size of each part of a multipart upload.
+PART_SIZE = 16 << 20
+#: The smallest part S3 accepts (all but the last part).
+MIN_PART_SIZE = 5 << 20
+#: Parts of one object uploaded at once.
+PART_THREADS = 4
+#: Concurrent HEAD requests in missing().
+HEAD_THREADS = 32
+#: Multipart uploads older than this under our prefix are taken as abandoned.
+STALE_UPLOAD = timedelta(hours=24)
+
+_ACCESS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "MINIO_ACCESS_KEY")
+_SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "MINIO_SECRET_KEY")
+_AUTH_CODES = {
+    "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken",
+    "AllAccessDisabled", "AccountProblem", "InvalidSecurity", "NotSignedUp",
+    "AuthorizationHeaderMalformed", "Forbidden", "Unauthorized", "401", "403",
+}
+_EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired"}
+_TRANSIENT_CODES = {
+    "SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError",
+    "ServiceUnavailable", "RequestLimitExceeded", "TooManyRequests", "429",
+}
+_MISSING_CODES = {"NoSuchKey", "NotFound", "404"}
+
+def _code(exc: ClientError) -> tuple[str, int]:
+    error = exc.response.get("Error", {})
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return str(error.get("Code", status)), int(status or 0)
+
+
+def _same_endpoint(a: str, b: str) -> bool:
+    def norm(url: str) -> tuple[str, str, int]:
+        parts = urlsplit(url.strip().rstrip("/"))
+        scheme = parts.scheme.lower()
+        return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
+
+    return norm(a) == norm(b)
+
+
+def _mc_credentials(endpoint: str | None) -> tuple[str, str, str] | None:
+    """Find the MinIO client alias for ``endpoint`` in ~/.mc/config.json or ~/mc/config.json."""
+    home = Path(os.path.expanduser("~"))
+    for path in (home / ".mc" / "config.json", home / "mc" / "config.json"):
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        aliases = config.get("aliases") or config.get("hosts") or {}
+        for name, alias in sorted(aliases.items()):
+            url, key, secret = alias.get("url", ""), alias.get("accessKey"), alias.get("secretKey")
+            if not (url and key and secret):
+                continue
+            host = (urlsplit(url).hostname or "").lower()
+            if (endpoint and _same_endpoint(url, endpoint)) or (
+                not endpoint and host.endswith("amazonaws.com")
+            ):
+                return key, secret, f"{path} alias {name!r}"
+    return None
+
+
+class _FileSlice:
+    """A seekable view of ``[offset, offset + length)`` of a file, reporting new bytes read.
+
+    botocore may read a body twice (to sign it, then to send it) and rewinds it on
+    retries, so progress counts only bytes past the furthest point reached.
+    """
+
+    def __init__(self, path: Path, offset: int, length: int, progress: ProgressFn) -> None:
+        self._file = open(path, "rb")
+        self._offset, self._length, self._progress = offset, length, progress
+        self._pos = self._reported = 0
+        self._file.seek(offset)
+
+    def read(self, n: int = -1) -> bytes:
+        left = self._length - self._pos
+        n = left if n is None or n < 0 else min(n, left)
+        data = self._file.read(n) if n > 0 else b""
+        self._pos += len(data)
+        if self._pos > self._reported:
+            self._progress(self._pos - self._reported)
+            self._reported = self._pos
+        return data
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._length}[whence]
+        self._pos = max(0, min(self._length, base + pos))
+        self._file.seek(self._offset + self._pos)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _md5(path: Path, offset: int, length: int) -> str:
+    # usedforsecurity=False: S3 names parts by MD5; FIPS builds refuse md5 otherwise.
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while length > 0:
+            data = f.read(min(CHUNK, length))
+            if not data:
+                break
+            digest.update(data)
+            length -= len(data)
+    return digest.hexdigest()
+
+
+class S3Store:
+    """Objects under ``s3://bucket/prefix/objects/ab/cd/<oid>``."""
+
+    def __init__(
+        self,
+        url: StoreURL,
+        *,
+        endpoint: str | None = None,
+        region: str | None = None,
+        multipart_threshold: int | str | None = None,
+        part_size: int | str | None = None,
+        max_attempts: int | str | None = None,
+        **ignored: Any,
+    ) -> None:
+        """Describe the store; the client is made on first use."""
+        if url.scheme != "s3":
+            raise StoreError(f"{url}: not an S3 URL")
+        self.url = url
+        self.bucket = url.bucket
+        self._prefix = f"{url.prefix}/" if url.prefix else ""
+        # Order: the URL's own host > the `endpoint` option > the environment.
+        self.endpoint = (
+            url.endpoint
+            or endpoint
+            or os.environ.get("AWS_ENDPOINT_URL_S3")
+            or os.environ.get("AWS_ENDPOINT_URL")
+            or None
+        )
+        if self.endpoint and urlsplit(self.endpoint).scheme not in ("http", "https"):
+            raise ConfigError(f"{url}: endpoint {redact(self.endpoint)!r} is not http(s)://")
+        self.region = region or None
+        self.multipart_threshold = int(multipart_threshold or MULTIPART_THRESHOLD)
+        self.part_size = int(part_size or PART_SIZE)
+        # botocore's own retries; the transfer engine retries TransientStoreError on top.
+        self.max_attempts = int(max_attempts or 3)
+        if self.part_size < MIN_PART_SIZE:
+            raise ConfigError(f"{url}: part_size must be at least {MIN_PART_SIZE} bytes")
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._hint = "credentials"
+
+    # --- client and errors ---------------------------------------------------------
+
+    def _s3(self) -> Any:
+        """Return the boto3 client, creating it (and resolving credentials) once."""
+        client = self._client
+        if client is None:
+            with self._lock:  # boto3 sessions are not thread safe; clients are.
+                if self._client is None:
+                    self._client = self._make_client()
+                client = self._client
+        return client
+
+    def _make_client(self) -> Any:
+        try:
+            session = boto3.session.Session(region_name=self.region)
+            keys, self._hint = self._credentials(session)
+            region = self.region or session.region_name or ("us-east-1" if self.endpoint else None)
+        except (ProfileNotFound, CredentialRetrievalError) as exc:
+            raise ConfigError(f"{self.url}: {redact(str(exc))}") from None
+        options: dict[str, Any] = {
+            "connect_timeout": 10,
+            "read_timeout": 60,
+            "max_pool_connections": HEAD_THREADS,
+            "retries": {"mode": "standard", "total_max_attempts": self.max_attempts},
+            # Path style: S3-compatible servers rarely have wildcard DNS for buckets.
+            "s3": {"addressing_style": "path" if self.endpoint else "auto"},
+            "user_agent_extra": "git-lazy",
+        }
+        if keys is None:
+            options["signature_version"] = botocore.UNSIGNED
+        try:
+            # Default CRC checksums (botocore >= 1.36) are refused by some S3-compatible servers.
+            config = Config(
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                **options,
+            )
+        except TypeError:  # pragma: no cover - older botocore has neither option nor default
+            config = Config(**options)
+        kwargs: dict[str, Any] = {"endpoint_url": self.endpoint, "region_name": region}
+        if keys:
+            kwargs.update(
+                aws_access_key_id=keys[0], aws_secret_access_key=keys[1], aws_session_token=keys[2]
+            )
+        return session.client("s3", config=config, **kwargs)
+
+    def _credentials(self, session: Any) -> tuple[tuple[str, str, str | None] | None, str]:
+        """Resolve credentials in the order of DESIGN.md; None means anonymous requests."""
+        if self.url.user and self.url.password:
+            register_secret(self.url.password)
+            return (self.url.user, self.url.password, None), "the user:password in the store URL"
+        env = os.environ
+        key = next((env[v] for v in _ACCESS_VARS if env.get(v)), None)
+        secret = next((env[v] for v in _SECRET_VARS if env.get(v)), None)
+        if key and secret:
+            token = env.get("AWS_SESSION_TOKEN") or None
+            register_secret(secret)
+            register_secret(token)
+            return (key, secret, token), "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+        found = session.get_credentials()  # boto3's chain: ~/.aws, profiles, SSO, IMDS...
+        if found is not None:
+            frozen = found.get_frozen_credentials()
+            register_secret(frozen.secret_key)
+            register_secret(frozen.token)
+            # Returning no explicit keys keeps boto3's refreshable credentials.
+            return (), f"the AWS credentials from {found.method} (~/.aws/credentials, AWS_PROFILE)"
+        mc = _mc_credentials(self.endpoint)
+        if mc is not None:
+            register_secret(mc[1])
+            return (mc[0], mc[1], None), mc[2]
+        return None, "credentials (none found, requests were anonymous: set AWS_ACCESS_KEY_ID)"
+
+    def _fail(self, exc: Exception, what: str, *, head: bool = False) -> LazyError:
+        """Turn a botocore exception into one git-lazy error with a redacted one-line message."""
+        where = f"{self.url}: {what}"
+        if isinstance(exc, ClientError):
+            code, status = _code(exc)
+            message = exc.response.get("Error", {}).get("Message", "")
+            detail = f"{code} {message}".strip()
+            if code in _EXPIRED_CODES:
+                return StoreAuthError(redact(f"{where}: credentials expired ({code}); refresh them"))
+            if head and status == 400:  # HEAD has no body: an expired token shows as a bare 400
+                return StoreAuthError(redact(
+                    f"{where}: credentials expired or rejected (HTTP 400 on HEAD); check {self._hint}"
+                ))
+            if code in _AUTH_CODES or status in (401, 403):
+                return StoreAuthError(redact(f"{where}: access denied ({code}); check {self._hint}"))
+            if code == "NoSuchBucket":
+                return StoreError(redact(f"{where}: bucket {self.bucket!r} does not exist"))
+            if code in _TRANSIENT_CODES or status >= 500 or status == 429:
+                return TransientStoreError(redact(f"{where}: {detail} (HTTP {status})"))
+            return StoreError(redact(f"{where}: {detail} (HTTP {status})"))
+        if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+            return StoreAuthError(redact(f"{where}: {exc}; check {self._hint}"))
+        if isinstance(exc, NoRegionError):
+            return ConfigError(f"{where}: no region; set AWS_REGION or the store's region")
+        if isinstance(exc, BotoConnectionError):
+            target = self.endpoint or "AWS S3"
+            return StoreUnreachable(redact(f"{where}: cannot reach {target}: {exc}"))
+        if isinstance(exc, (HTTPClientError, IncompleteReadError, OSError)):
+            return TransientStoreError(redact(f"{where}: {exc}"))
+        return StoreError(redact(f"{where}: {exc}"))
+
+    def _call(self, what: str, method: str, *, head: bool = False, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._s3(), method)(Bucket=self.bucket, **kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, what, head=head) from None
+
+    def _key(self, oid: str) -> str:
+        return self._prefix + checked_key(oid)
+
+    # --- the Store protocol ----------------------------------------------------------
+
+    def missing(self, oids: Collection[str]) -> set[str]:
+        """HEAD every oid (in parallel); only a 404 counts as absent."""
+        wanted = list(dict.fromkeys(oids))
+        keys = {oid: self._key(oid) for oid in wanted}  # validate before any request
+        client = self._s3()
+
+        def absent(oid: str) -> bool:
+            try:
+                client.head_object(Bucket=self.bucket, Key=keys[oid])
+            except ClientError as exc:
+                if _code(exc)[1] == 404:
+                    return True
+                raise self._fail(exc, f"cannot check {oid}", head=True) from None
+            except BotoCoreError as exc:
+                raise self._fail(exc, f"cannot check {oid}", head=True) from None
+            return False
+
+        flags = parallel(absent, wanted, HEAD_THREADS)
+        return {oid for oid, flag in zip(wanted, flags) if flag}
+
+    def upload(self, oid: str, size: int, path: Path, progress: ProgressFn) -> None:
+        """Upload a local file: one PUT up to the threshold, else a resumable multipart upload."""
+        key = self._key(oid)
+        if os.stat(path).st_size != size:
+            raise StoreError(f"{path}: expected {size} bytes (file changed?)")
+        if size <= self.multipart_threshold:
+            body = _FileSlice(path, 0, size, progress)
+            try:
+                self._call(f"cannot upload {oid}", "put_object", Key=key, Body=body,
+                           ContentLength=size)
+            finally:
+                body.close()
+            return
+        self._multipart(oid, key, size, path, progress)
+
+    def _multipart(self, oid: str, key: str, size: int, path: Path, progress: ProgressFn) -> None:
+        what = f"cannot upload {oid}"
+        upload_id, done = self._find_upload(key)
+        if upload_id is None:
+            upload_id = self._call(what, "create_multipart_upload", Key=key)["UploadId"]
+        part = self.part_size
+        etags: dict[int, str] = {}
+        todo = []
+        for number in range(1, math.ceil(size / part) + 1):
+            offset = (number - 1) * part
+            length = min(part, size - offset)
+            old = done.get(number)
+            # A part from an earlier attempt counts only if its bytes are ours.
+            if old and old[0] == length and old[1].strip('"').lower() == _md5(path, offset, length):
+                etags[number] = old[1]
+                progress(length)
+            else:
+                todo.append((number, offset, length))
+
+        def send(item: tuple[int, int, int]) -> None:
+            number, offset, length = item
+            body = _FileSlice(path, offset, length, lambda n: None)
+            try:
+                reply = self._call(what, "upload_part", Key=key, UploadId=upload_id,
+                                   PartNumber=number, Body=body, ContentLength=length)
+            finally:
+                body.close()
+            etags[number] = reply["ETag"]
+            progress(length)  # counted once the part is stored, so a resume never double counts
+
+        try:
+            parallel(send, todo, PART_THREADS)
+            self._complete(oid, key, upload_id, etags, size)
+        except TransientStoreError:
+            raise  # keep the finished parts: the next attempt resumes
+        except LazyError:
+            try:
+                self._s3().abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            except (ClientError, BotoCoreError):
+                pass
+            raise
+        got = self._size(key)
+        if got != size:
+            raise StoreError(f"{self.url}: {oid} has {got} bytes after upload, expected {size}")
+
+    def _complete(self, oid: str, key: str, upload_id: str, etags: dict[int, str], size: int) -> None:
+        parts = [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]
+        try:
+            self._s3().complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except ClientError as exc:
+            # Another process resuming the same upload may have completed it first.
+            if _code(exc)[0] == "NoSuchUpload" and self._size(key) == size:
+                return
+            raise self._fail(exc, f"cannot upload {oid}") from None
+        except BotoCoreError as exc:
+            raise self._fail(exc, f"cannot upload {oid}") from None
+
+    def _size(self, key: str) -> int | None:
+        try:
+            return int(self._s3().head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+        except ClientError as exc:
+            if _code(exc)[1] == 404:
+                return None
+            raise self._fail(exc, f"cannot check {key}", head=True) from None
+        except BotoCoreError as exc:
+            raise self._fail(exc, f"cannot check {key}", head=True) from None
+
+    def _find_upload(self, key: str) -> tuple[str | None, dict[int, tuple[int, str]]]:
+        """Return the newest unfinished upload of ``key`` and its parts {number: (size, etag)}."""
+        client = self._s3()
+        try:
+            uploads = [
+                u
+                for page in client.get_paginator("list_multipart_uploads").paginate(
+                    Bucket=self.bucket, Prefix=key
+                )
+                for u in page.get("Uploads", [])
+                if u.get("Key") == key
+            ]
+            if not uploads:
+                return None, {}
+            upload = max(uploads, key=lambda u: u["Initiated"])
+            parts = {}
+            for page in client.get_paginator("list_parts").paginate(
+                Bucket=self.bucket, Key=key, UploadId=upload["UploadId"]
+            ):
+                for p in page.get("Parts", []):
+                    parts[int(p["PartNumber"])] = (int(p["Size"]), str(p["ETag"]))
+            return upload["UploadId"], parts
+        except ClientError as exc:
+            code, status = _code(exc)
+            # Listing may be forbidden or unsupported, and an upload may end meanwhile:
+            # all of these only mean "start afresh".
+            if status in (403, 404, 501) or code in ("NoSuchUpload", "NotImplemented"):
+                return None, {}
+            raise self._fail(exc, f"cannot list uploads of {key}") from None
+        except BotoCoreError as exc:
+            raise self._fail(exc, f"cannot list uploads of {key}") from None
+
+    def open(self, oid: str, start: int = 0, end: int | None = None) -> RangeReader:
+        """GET bytes ``[start, end)`` with a Range request; the body streams."""
+        if start < 0 or (end is not None and end < start):
+            raise ValueError(f"bad range [{start}, {end})")
+        key = self._key(oid)
+        what = f"cannot read {oid}"
+        if end is not None and end == start:
+            if self._size(key) is None:  # nothing to read, but the object must exist
+                raise ObjectMissing(oid, str(self.url))
+            return RangeReader(lambda n: b"", 0)
+        ranged = start > 0 or end is not None
+        extra = {"Range": f"bytes={start}-{'' if end is None else end - 1}"} if ranged else {}
+        try:
+            reply = self._s3().get_object(Bucket=self.bucket, Key=key, **extra)
+        except ClientError as exc:
+            code, status = _code(exc)
+            if code in _MISSING_CODES:
+                raise ObjectMissing(oid, str(self.url)) from None
+            if code == "InvalidRange" or status == 416:  # start is at or past the end
+                return RangeReader(lambda n: b"", 0)
+            raise self._fail(exc, what) from None
+        except BotoCoreError as exc:
+            raise self._fail(exc, what) from None
+        body = reply["Body"]
+        if ranged and "ContentRange" not in reply:
+            body.close()
+            raise StoreError(f"{self.url}: the server ignored a Range request for {oid}")
+        return RangeReader(
+            body.read,
+            int(reply["ContentLength"]),
+            on_error=lambda exc: self._fail(exc, what),  # type: ignore[arg-type]
+            on_close=body.close,
+            where=str(self.url),
+        )
+
+    def prepare_push(self) -> None:
+        """Write ``git-lazy.json`` when absent, refuse another format, drop stale uploads."""
+        key = self._prefix + "git-lazy.json"
+        what = "cannot prepare the store"
+        try:
+            reply = self._s3().get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc)[0] not in _MISSING_CODES:
+                raise self._fail(exc, what) from None
+            data = (json.dumps({"format": 1}) + "\n").encode()
+            self._call(what, "put_object", Key=key, Body=data, ContentType="application/json")
+        except BotoCoreError as exc:
+            raise self._fail(exc, what) from None
+        else:
+            with reply["Body"] as body:
+                check_format(str(self.url), body.read(1 << 16).decode("utf-8", "replace"))
+        self._abort_stale()
+
+    def _abort_stale(self) -> None:
+        """Abort multipart uploads under our prefix untouched for a day (started and last part)."""
+        client = self._s3()
+        cutoff = datetime.now(timezone.utc) - STALE_UPLOAD
+        try:
+            for page in client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=self._prefix + "objects/"
+            ):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] >= cutoff:
+                        continue
+                    # Some servers report a made-up Initiated date (moto: 2010), so a
+                    # part written within the day also proves someone is still at work.
+                    ids = {"Bucket": self.bucket, "Key": upload["Key"], "UploadId": upload["UploadId"]}
+                    parts = client.get_paginator("list_parts").paginate(**ids)
+                    if any(p["LastModified"] >= cutoff for pg in parts for p in pg.get("Parts", [])):
+                        continue
+                    client.abort_multipart_upload(**ids)
+        except (ClientError, BotoCoreError):
+            pass  # housekeeping only: a bucket lifecycle rule can do the same
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()

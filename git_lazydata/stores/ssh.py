@@ -1,0 +1,459 @@
+"""A store in a folder on an SSH server, reached over SFTP with paramiko.
+
+The only module that imports paramiko. No ``ssh`` program is ever run (RELIABILITY.md
+1c), host keys must already be in known_hosts (1f: unknown and changed keys are
+refused), and uploads go to a hidden temp name that ``posix-rename@openssh.com``
+moves into place once its size is checked (section 2, SFTP).
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import getpass
+import hashlib
+import os
+import posixpath
+import socket
+import threading
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import paramiko
+
+from ..errors import (
+    ConfigError,
+    LazyError,
+    ObjectMissing,
+    StoreAuthError,
+    StoreError,
+    StoreUnreachable,
+    TransientStoreError,
+)
+from . import ProgressFn
+from .folder import CHUNK, RangeReader, check_format, parallel, temp_name
+from .urls import StoreURL, checked_key, redact, register_secret
+
+__all__ = ["POOL_SIZE", "READ_WINDOW", "SSHStore"]
+
+#: SFTP channels per store (OpenSSH allows 10 sessions per connection by default).
+POOL_SIZE = 8
+#: Bytes requested ahead while reading; bounds the memory a slow reader can pin.
+READ_WINDOW = 8 << 20
+#: Seconds to wait for a free channel before giving up.
+ACQUIRE_TIMEOUT = 300
+
+
+# What a dropped connection or channel raises.
+_LOST = (EOFError, paramiko.SSHException, socket.timeout, ConnectionError)
+
+
+def _breaks_channel(exc: BaseException | None) -> bool:
+    """Whether a channel may be in an unknown state after ``exc``."""
+    if exc is None or isinstance(exc, LazyError):
+        return False
+    # An SFTP status (no such file, permission denied) leaves the channel fine.
+    return not (isinstance(exc, OSError) and exc.errno is not None and not isinstance(exc, _LOST))
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    """Return the OpenSSH-style ``SHA256:...`` fingerprint of a public key."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
+    """Refuse hosts missing from known_hosts, saying how to trust them (never auto-add)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def missing_host_key(self, client: Any, hostname: str, key: paramiko.PKey) -> None:
+        host = hostname[1:].split("]")[0] if hostname.startswith("[") else hostname
+        scan = f"ssh-keyscan -t {key.get_name()}"
+        scan += f" -p {self.port}" if self.port != 22 else ""
+        raise StoreAuthError(
+            f"host {hostname} is not in known_hosts ({key.get_name()} key {fingerprint(key)});"
+            f" if that is its key, run `{scan} {host} >> ~/.ssh/known_hosts`"
+            " or connect once with ssh"
+        )
+
+
+class SSHStore:
+    """Objects under ``<remote dir>/objects/ab/cd/<oid>``, reached over SFTP."""
+
+    def __init__(self, url: StoreURL, **options: Any) -> None:
+        """Resolve ~/.ssh/config for the URL's host; connect on first use."""
+        if url.scheme != "ssh":
+            raise StoreError(f"{url}: not an ssh URL")
+        self.url = url
+        path = Path(os.path.expanduser("~/.ssh/config"))
+        try:
+            config = paramiko.SSHConfig.from_path(str(path)) if path.is_file() else None
+            found = config.lookup(url.host) if config else {}
+        except Exception as exc:  # paramiko raises many kinds for a bad config
+            raise ConfigError(f"{path}: cannot read ({exc})") from None
+        self.hostname = str(found.get("hostname", url.host))
+        self.port = int(url.port or found.get("port", 22))
+        self.user = url.user or str(found.get("user", "")) or getpass.getuser()
+        if self.hostname.startswith("-") or self.user.startswith("-"):
+            raise ConfigError(f"{url}: host and user must not start with '-'")
+        self._identities = [os.path.expanduser(p) for p in found.get("identityfile", [])]
+        known = found.get("userknownhostsfile", "~/.ssh/known_hosts")
+        self._known_hosts = [os.path.expanduser(p) for p in str(known).split()]
+        register_secret(url.password)
+        self._cond = threading.Condition()
+        self._client: paramiko.SSHClient | None = None
+        self._idle: list[paramiko.SFTPClient] = []
+        self._channels = 0  # open channels of the current connection, idle or lent
+        self._generation = 0  # bumped on reconnect; older channels are dropped on return
+        self._root = ""
+        self._dirs: set[str] = set()
+
+    # --- connection and channel pool -------------------------------------------------
+
+    def _connect(self) -> None:
+        """Open the SSH connection; called with the pool lock held."""
+        client = paramiko.SSHClient()
+        for path in ("/etc/ssh/ssh_known_hosts", *self._known_hosts):
+            if os.access(path, os.R_OK):
+                try:
+                    client.load_system_host_keys(path)  # never saved back: we add nothing
+                except (OSError, paramiko.SSHException):
+                    pass
+        client.set_missing_host_key_policy(_RefuseUnknown(self.port))
+        where = f"{self.url}: {self.user}@{self.hostname}:{self.port}"
+        keys = [p for p in self._identities if os.path.isfile(p)]
+        try:
+            client.connect(
+                self.hostname, self.port, username=self.user,
+                password=self.url.password or None, key_filename=keys or None,
+                allow_agent=True, look_for_keys=True,
+                timeout=15, banner_timeout=15, auth_timeout=30,
+            )
+        except BaseException as exc:
+            client.close()
+            if isinstance(exc, StoreAuthError):
+                raise StoreAuthError(f"{self.url}: {exc}") from None
+            if isinstance(exc, paramiko.BadHostKeyException):
+                name = self.hostname if self.port == 22 else f"[{self.hostname}]:{self.port}"
+                raise StoreAuthError(
+                    f"{where}: host key CHANGED: got {fingerprint(exc.key)}, known_hosts has"
+                    f" {fingerprint(exc.expected_key)}; if the change is expected,"
+                    f" run `ssh-keygen -R '{name}'` and add the new key"
+                ) from None
+            # With no key to offer at all, paramiko raises a bare SSHException.
+            no_keys = "No authentication methods available" in str(exc)
+            if isinstance(exc, paramiko.AuthenticationException) or no_keys:
+                raise StoreAuthError(
+                    f"{where}: authentication failed (tried the SSH agent, IdentityFile and"
+                    " ~/.ssh/id_* keys)"
+                ) from None
+            if isinstance(exc, (OSError, paramiko.SSHException, EOFError)):
+                raise StoreUnreachable(redact(f"{where}: cannot connect: {exc}")) from None
+            raise
+        transport = client.get_transport()
+        assert transport is not None
+        transport.set_keepalive(30)
+        self._client = client
+
+    def _acquire(self) -> tuple[paramiko.SFTPClient, int]:
+        """Lend a channel, reconnecting when the connection died."""
+        with self._cond:
+            while True:
+                transport = self._client.get_transport() if self._client else None
+                if transport is None or not transport.is_active():
+                    self._reset()
+                    self._connect()
+                if self._idle:
+                    return self._idle.pop(), self._generation
+                if self._channels < POOL_SIZE:
+                    self._channels += 1
+                    break
+                if not self._cond.wait(timeout=ACQUIRE_TIMEOUT):
+                    raise TransientStoreError(f"{self.url}: all {POOL_SIZE} SFTP channels stayed busy")
+            client, generation = self._client, self._generation
+        try:
+            assert client is not None
+            sftp = client.open_sftp()
+            if not self._root:
+                self._root = self._resolve_root(sftp)
+        except BaseException as exc:
+            with self._cond:
+                if generation == self._generation:
+                    self._channels -= 1
+                self._cond.notify()
+            raise self._fail(exc, "cannot open an SFTP channel") from None
+        return sftp, generation
+
+    def _resolve_root(self, sftp: paramiko.SFTPClient) -> str:
+        path = self.url.path
+        if not path.startswith("/"):  # scp style: relative to the login directory
+            path = posixpath.join(sftp.normalize("."), path)
+        return posixpath.normpath(path)
+
+    def _release(
+        self, sftp: paramiko.SFTPClient, generation: int, failure: BaseException | None = None
+    ) -> None:
+        """Take a channel back; one that failed is dropped, with the connection if it died."""
+        with self._cond:
+            current = generation == self._generation
+            usable = current and not sftp.sock.closed and not _breaks_channel(failure)
+            if usable:
+                self._idle.append(sftp)
+            elif current:
+                self._channels -= 1
+            # is_active() can lag behind a reset link: trust the error and reconnect.
+            if current and isinstance(failure, _LOST) and self._client is not None:
+                self._client.close()
+            self._cond.notify()
+        if not usable:
+            sftp.close()
+
+    @contextmanager
+    def _channel(self) -> Iterator[paramiko.SFTPClient]:
+        sftp, generation = self._acquire()
+        try:
+            yield sftp
+        except BaseException as exc:
+            self._release(sftp, generation, exc)
+            raise
+        self._release(sftp, generation)
+
+    def _reset(self) -> None:
+        """Forget the current connection; called with the pool lock held."""
+        for sftp in self._idle:
+            sftp.close()
+        if self._client is not None:
+            self._client.close()
+        self._idle, self._channels, self._client = [], 0, None
+        self._generation += 1
+        self._dirs.clear()
+
+    def _fail(self, exc: BaseException, what: str) -> LazyError:
+        """Turn a paramiko or socket error into one git-lazy error."""
+        if isinstance(exc, LazyError):
+            return exc
+        where = f"{self.url}: {what}"
+        if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM):
+            return StoreError(f"{where}: permission denied")
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return StoreError(f"{where}: no space left on the server")
+        transport = self._client.get_transport() if self._client else None
+        dropped = transport is None or not transport.is_active()
+        if dropped or isinstance(exc, _LOST):
+            reason = str(exc) or type(exc).__name__
+            return TransientStoreError(redact(f"{where}: connection lost ({reason})"))
+        # A live connection and an SFTP status without errno: the server said "Failure".
+        return StoreError(redact(f"{where}: {exc}"))
+
+    def _path(self, oid: str) -> str:
+        return posixpath.join(self._root, checked_key(oid))
+
+    def _makedirs(self, sftp: paramiko.SFTPClient, path: str) -> None:
+        if path in self._dirs or path in ("/", ""):
+            return
+        try:
+            sftp.stat(path)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise
+            self._makedirs(sftp, posixpath.dirname(path))
+            try:
+                sftp.mkdir(path)
+            except OSError:
+                sftp.stat(path)  # created by someone else meanwhile, or raise
+        self._dirs.add(path)
+
+    # --- the Store protocol ----------------------------------------------------------
+
+    def missing(self, oids: Collection[str]) -> set[str]:
+        """Stat every oid over the channel pool; only "no such file" counts as absent."""
+        wanted = list(dict.fromkeys(oids))
+        for oid in wanted:
+            checked_key(oid)
+
+        def absent(oid: str) -> bool:
+            try:
+                with self._channel() as sftp:
+                    try:
+                        sftp.stat(self._path(oid))
+                    except OSError as exc:
+                        if exc.errno == errno.ENOENT:
+                            return True
+                        raise
+            except Exception as exc:
+                raise self._fail(exc, f"cannot check {oid}") from None
+            return False
+
+        flags = parallel(absent, wanted, POOL_SIZE)
+        return {oid for oid, flag in zip(wanted, flags) if flag}
+
+    def upload(self, oid: str, size: int, path: Path, progress: ProgressFn) -> None:
+        """Write to a hidden temp name, check its size, then rename it into place."""
+        checked_key(oid)
+        try:
+            with self._channel() as sftp, open(path, "rb") as src:
+                final = self._path(oid)
+                self._makedirs(sftp, posixpath.dirname(final))
+                self._put(sftp, src, final, oid, size, progress)
+        except Exception as exc:
+            raise self._fail(exc, f"cannot upload {oid}") from None
+
+    def _put(
+        self, sftp: paramiko.SFTPClient, src: Any, final: str, oid: str, size: int,
+        progress: ProgressFn,
+    ) -> None:
+        temp = posixpath.join(posixpath.dirname(final), temp_name(oid))
+        try:
+            with sftp.open(temp, "wx") as out:
+                out.set_pipelined(True)  # do not wait for each write's ack
+                while True:
+                    data = src.read(CHUNK)
+                    if not data:
+                        break
+                    out.write(data)
+                    progress(len(data))
+            got = sftp.stat(temp).st_size
+            if got != size:
+                raise StoreError(f"{self.url}: {oid}: wrote {got} bytes, expected {size}")
+            try:
+                sftp.posix_rename(temp, final)
+            except OSError:
+                # No posix-rename extension: plain SFTP rename refuses an existing target.
+                try:
+                    sftp.rename(temp, final)
+                except OSError:
+                    if sftp.stat(final).st_size != size:
+                        raise
+                    sftp.remove(temp)
+        except BaseException:
+            try:
+                sftp.remove(temp)
+            except Exception:
+                pass  # the connection may be gone; a hidden temp is left for cleanup
+            raise
+
+    def open(self, oid: str, start: int = 0, end: int | None = None) -> RangeReader:
+        """Open bytes ``[start, end)`` of an object, read ahead in windows."""
+        if start < 0 or (end is not None and end < start):
+            raise ValueError(f"bad range [{start}, {end})")
+        checked_key(oid)
+        what = f"cannot read {oid}"
+        sftp, generation = self._acquire()
+        try:
+            try:
+                f = sftp.open(self._path(oid), "r")
+            except OSError as exc:
+                if exc.errno != errno.ENOENT:
+                    raise
+                self._check_root(sftp)
+                raise ObjectMissing(oid, str(self.url)) from None
+            size = f.stat().st_size
+        except BaseException as exc:
+            self._release(sftp, generation, exc)
+            raise self._fail(exc, what) from None
+        stop = size if end is None else min(end, size)
+        stream = _Windows(f, start, max(0, stop - start))
+        failures: list[BaseException] = []
+
+        def fail(exc: BaseException) -> LazyError:
+            failures.append(exc)
+            return self._fail(exc, what)
+
+        def close() -> None:
+            try:
+                f.close()
+            except Exception as exc:
+                failures.append(exc)
+            self._release(sftp, generation, failures[0] if failures else None)
+
+        return RangeReader(stream.read, stream.length, on_error=fail, on_close=close,
+                           where=str(self.url))
+
+    def _check_root(self, sftp: paramiko.SFTPClient) -> None:
+        try:
+            sftp.stat(self._root)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                raise StoreUnreachable(
+                    f"{self.url}: {self._root} does not exist on {self.hostname}"
+                ) from None
+            raise
+
+    def prepare_push(self) -> None:
+        """Create the remote folder and its git-lazy.json; refuse another format."""
+        try:
+            with self._channel() as sftp:
+                self._makedirs(sftp, self._root)
+                marker = posixpath.join(self._root, "git-lazy.json")
+                try:
+                    with sftp.open(marker, "r") as f:
+                        text = f.read(1 << 16).decode("utf-8", "replace")
+                except OSError as exc:
+                    if exc.errno != errno.ENOENT:
+                        raise
+                    data = b'{"format": 1}\n'
+                    with _Bytes(data) as src:
+                        self._put(sftp, src, marker, "git-lazy.json", len(data), lambda n: None)
+                    return
+        except Exception as exc:
+            raise self._fail(exc, "cannot prepare the store") from None
+        check_format(str(self.url), text)
+
+    def close(self) -> None:
+        """Close every channel and the connection."""
+        with self._cond:
+            self._reset()
+
+
+class _Bytes:
+    """The least file object ``_put`` needs, over a small byte string."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def read(self, n: int) -> bytes:
+        data, self._data = self._data[:n], self._data[n:]
+        return data
+
+    def __enter__(self) -> _Bytes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class _Windows:
+    """Sequential reads of ``[start, start + length)`` pipelined one window at a time.
+
+    paramiko's prefetch asks for the whole rest of a file and keeps whatever arrives
+    in memory; asking for READ_WINDOW bytes at a time bounds that.
+    """
+
+    def __init__(self, f: paramiko.SFTPFile, start: int, length: int) -> None:
+        self._f = f
+        self._next = start
+        self._end = start + length
+        self.length = length
+        self._pieces: Iterator[bytes] = iter(())
+        self._buffer = memoryview(b"")
+
+    def read(self, n: int) -> bytes:
+        while not self._buffer:
+            piece = next(self._pieces, None)
+            if piece is None:
+                if self._next >= self._end:
+                    return b""
+                stop = min(self._next + READ_WINDOW, self._end)
+                chunks = [(o, min(CHUNK, stop - o)) for o in range(self._next, stop, CHUNK)]
+                self._pieces = iter(self._f.readv(chunks))
+                self._next = stop
+                continue
+            if not piece:  # the file shrank under us; RangeReader reports the short read
+                return b""
+            self._buffer = memoryview(piece)
+        data, self._buffer = self._buffer[:n], self._buffer[n:]
+        return bytes(data)

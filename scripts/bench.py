@@ -1,0 +1,995 @@
+#!/usr/bin/env python3
+"""Benchmark git-lazy against git-lfs, DVC and plain git.
+
+bench_README
+============
+
+How to run
+----------
+    pip install .                      # from the repo root; puts `git-lazy` on PATH
+    python3 scripts/bench.py           # full run, ~15 min on 2 cores
+    python3 scripts/bench.py --quick   # smoke run, sizes ~10x smaller, < 2 min
+    python3 scripts/bench.py --only lazy,lfs --workloads A,B --json out.json
+
+Options: --quick, --only lazy,lfs,dvc,git, --workloads A,B,rss,C,D,
+--stores folder,s3, --repeat N (default 3, small steps only; median is reported),
+--json FILE, --keep (keep the temp dir), --workdir DIR (parent of the temp dir),
+--tools-dir DIR (where the DVC venv lives, default ~/.cache/git-lazy-bench/).
+
+What it installs when missing
+-----------------------------
+- Debian's `git-lfs` and `time` (apt-get install -y; run as root).
+- DVC with S3 support in its own venv: <tools-dir>/dvc-venv (pip install 'dvc[s3]').
+- `moto[server]` into the running interpreter (pip), for a local S3 server
+  (ThreadedMotoServer on 127.0.0.1, an ephemeral port, inside this process).
+It never installs git-lazy: install the repo first. A git-lazy command that is
+missing or fails is reported (command, exit code, stderr) and the run goes on.
+
+Isolation
+---------
+Everything happens in one temp dir: HOME and GIT_CONFIG_GLOBAL point inside it
+(init.defaultBranch=main, user.name/email, gc.auto=0 and maintenance.auto=false so
+no background gc lands inside a timing, the same for every tool), GIT_CONFIG_NOSYSTEM=1,
+GIT_LAZY_CACHE_DIR points to a fresh dir per repo, DVC_SITE_CACHE_DIR inside the temp
+dir, DVC_NO_ANALYTICS=1, AWS creds `testing`. The interpreter's own scripts dir is put
+first on PATH so that `git-lazy` is the real console script, not a pyenv shim (a shim
+costs ~50-100 ms per call, which would be charged to every hook and filter start).
+
+Data
+----
+Generated deterministically (random.Random seeded with the workload name, 1 MiB
+chunks, streamed to disk): incompressible and with no duplicate content inside or
+across workloads. Each workload is generated once into a master dir and copied into
+each tool's repo (untimed); expected sha256 of every file is computed while generating.
+
+Phase 1 (local; git-lazy vs git-lfs, plain git as a baseline)
+-------------------------------------------------------------
+Workloads A = 1 file of 1 GiB, B = 5,000 files of 16 KiB in data/dNN/dN/ (50 a folder).
+For each tool, in a fresh repo: install (`git lazy install --local` /
+`git lfs install --local`), track "*.bin", commit .gitattributes (plain git: no filter,
+same files as plain blobs). Timed:
+1. add+commit: `git add -A` then `git commit -q -m data` (two processes, summed).
+   For small-file workloads it is repeated in fresh repos (fresh cache) --repeat times.
+2. switch: branch `empty` (data removed with git rm) is prepared untimed; timed is
+   `git checkout -q main` from `empty`, i.e. materializing all the data. After each
+   switch, outside the timing, every file's sha256 is checked (a pointer left in the
+   working tree is a failure). Repeated for small files, once for large files.
+3. status: a no-op `git status` (after a 1.1 s sleep and two untimed warm-up runs so
+   racily-clean index entries do not make the filter run), median of max(5, repeat).
+Peak memory (workload rss): one 2 GiB file (200 MiB with --quick), `git add` run under
+`/usr/bin/time -f %M`. Reported: the max RSS of the whole process tree (git and the
+filter process; ru_maxrss of a reaped tree is the max of any single process in it, not
+a sum), and, separately, the filter process alone (filter.<x>.process wrapped in
+/usr/bin/time for that one command). The target applies to the whole tree, which
+includes git itself. git-lfs is measured too, for reference.
+
+Phase 2 (stores)
+----------------
+Workloads C = 200 files of 4 MiB, D = 5,000 files of 16 KiB. Stores: folder (a local
+dir) and s3 (moto, in this process; S3 times are bound by moto's single-threaded
+Python server, the same for every tool).
+- git-lazy: `git lazy remote add NAME URL [--endpoint http://127.0.0.1:PORT] --local`,
+  timed `git lazy push NAME --all`. Fetch: `git clone` of the source repo with an EMPTY
+  GIT_LAZY_CACHE_DIR, `git lazy install --local`, `git lazy remote add ... --local`
+  (untimed), timed `git lazy fetch --all`; then every file's content is checked.
+- DVC: `dvc init`, `dvc add data` (timed, info only), `dvc remote add NAME URL`
+  (+ `dvc remote modify NAME endpointurl ...` for s3), timed `dvc push -r NAME`.
+  Fetch: `git clone`, timed `dvc pull -r NAME` (= fetch + checkout). -j defaults.
+- git-lfs (folder only; it has no S3 transfer): a bare repo as git remote (local path,
+  git-lfs >= 3 uses its standalone file transfer and stores objects in <bare>/lfs),
+  timed `git push -q origin main` (includes git's own push of the commit; a plain push
+  of the same commit with GIT_LFS_SKIP_PUSH=1 to another bare repo is reported as
+  info). Fetch: `GIT_LFS_SKIP_SMUDGE=1 git clone`, `git lfs install --local`, timed
+  `git lfs pull`.
+
+Ratios and targets
+------------------
+lazy/lfs add+commit, switch, status per workload (<= 1.0); lazy status / git status
+(<= 1.1); git-lazy peak RSS whole tree (< 150 MB); lazy/dvc push and fetch per workload
+and store (<= 0.5); lazy/lfs push and fetch (folder, <= 1.0). PASS/MISS per ratio; n/a
+when a side failed or was not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import platform
+import random
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+MiB = 1 << 20
+GiB = 1 << 30
+CHUNK = MiB
+LARGE_FILE = 256 * MiB  # files at least this big: steps run once
+
+ALL_TOOLS = ["lazy", "lfs", "dvc", "git"]
+TOOL_NAMES = {"lazy": "git-lazy", "lfs": "git-lfs", "dvc": "dvc", "git": "git"}
+
+# name -> (phase, description, n files, file size, quick n, quick size)
+WORKLOADS = {
+    "A": (1, "1 file of 1 GiB", 1, GiB, 1, 100 * MiB),
+    "B": (1, "5,000 files of 16 KiB", 5000, 16 * 1024, 500, 16 * 1024),
+    "rss": (1, "peak RSS: git add of 1 file of 2 GiB", 1, 2 * GiB, 1, 200 * MiB),
+    "C": (2, "200 files of 4 MiB", 200, 4 * MiB, 20, 4 * MiB),
+    "D": (2, "5,000 files of 16 KiB", 5000, 16 * 1024, 500, 16 * 1024),
+}
+
+TARGETS = {
+    "lazy/lfs": 1.0,
+    "lazy/git status": 1.1,
+    "lazy/dvc": 0.5,
+    "rss_mb": 150.0,
+}
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+class StepFailed(Exception):
+    def __init__(self, cmd, cwd, rc, stderr, stdout=""):
+        self.cmd = [str(c) for c in cmd]
+        self.cwd = str(cwd)
+        self.rc = rc
+        self.stderr = (stderr or "").strip()
+        self.stdout = (stdout or "").strip()
+        super().__init__(f"{shlex.join(self.cmd)} exited {rc}")
+
+    def text(self) -> str:
+        err = self.stderr or self.stdout
+        lines = err.splitlines()
+        if len(lines) > 25:
+            lines = lines[:5] + ["..."] + lines[-20:]
+        return "\n".join(lines)
+
+
+class VerifyFailed(Exception):
+    pass
+
+
+class Workload:
+    def __init__(self, name: str, quick: bool):
+        phase, desc, n, size, qn, qsize = WORKLOADS[name]
+        self.name = name
+        self.phase = phase
+        self.n = qn if quick else n
+        self.size = qsize if quick else size
+        self.desc = desc if not quick else f"{self.n:,} file(s) of {human(self.size)} (quick)"
+        self.large = self.size >= LARGE_FILE
+        self.hashes: dict[str, str] = {}
+
+    def relpaths(self) -> list[str]:
+        if self.n == 1:
+            return ["data/big.bin"]
+        out = []
+        for i in range(self.n):
+            folder = i // 50
+            out.append(f"data/d{folder // 10:02d}/d{folder % 10}/f{i % 50:03d}.bin")
+        return out
+
+    @property
+    def total(self) -> int:
+        return self.n * self.size
+
+    def generate(self, dest: Path) -> None:
+        """Write the files under dest (streamed in 1 MiB chunks), record sha256s."""
+        rng = random.Random(f"git-lazy-bench:{self.name}:{self.n}:{self.size}")
+        self.hashes = {}
+        made = set()
+        for rel in self.relpaths():
+            p = dest / rel
+            if p.parent not in made:
+                p.parent.mkdir(parents=True, exist_ok=True)
+                made.add(p.parent)
+            h = hashlib.sha256()
+            left = self.size
+            with open(p, "wb") as f:
+                while left:
+                    block = rng.randbytes(min(CHUNK, left))
+                    h.update(block)
+                    f.write(block)
+                    left -= len(block)
+            self.hashes[rel] = h.hexdigest()
+
+
+def human(n: int) -> str:
+    for unit, div in (("GiB", GiB), ("MiB", MiB), ("KiB", 1024)):
+        if n >= div:
+            v = n / div
+            return f"{v:g} {unit}" if v == int(v) else f"{v:.1f} {unit}"
+    return f"{n} B"
+
+
+def copy_data(src: Path, dest: Path) -> None:
+    shutil.copytree(src / "data", dest / "data", copy_function=shutil.copyfile)
+
+
+def verify_tree(repo: Path, wl: Workload, sample: int | None = None) -> None:
+    items = sorted(wl.hashes.items())
+    if sample and len(items) > sample:
+        step = len(items) / sample
+        items = [items[int(i * step)] for i in range(sample)]
+    bad = []
+    for rel, want in items:
+        p = repo / rel
+        if not p.is_file():
+            bad.append(f"{rel}: missing")
+            continue
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            first = f.read(CHUNK)
+            h.update(first)
+            while True:
+                b = f.read(CHUNK)
+                if not b:
+                    break
+                h.update(b)
+        if h.hexdigest() != want:
+            if first.startswith(b"version https://git-lfs.github.com/spec/v1"):
+                bad.append(f"{rel}: still a pointer file")
+            else:
+                bad.append(f"{rel}: content differs (size {p.stat().st_size})")
+    if bad:
+        more = f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""
+        raise VerifyFailed(
+            f"{len(bad)}/{len(items)} files wrong after the step: " + "; ".join(bad[:5]) + more
+        )
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, **kw)
+
+
+def ensure_apt(pkg: str, binary: str) -> bool:
+    if shutil.which(binary) or os.path.exists(binary):
+        return True
+    log(f"installing Debian package {pkg} ...")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    r = sh(["apt-get", "install", "-y", "-q", pkg], env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        sh(["apt-get", "update", "-q"], env=env, capture_output=True)
+        r = sh(["apt-get", "install", "-y", "-q", pkg], env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        log(f"  apt-get install {pkg} failed: {r.stderr.strip()[-500:]}")
+    return bool(shutil.which(binary) or os.path.exists(binary))
+
+
+def ensure_moto() -> bool:
+    def ok():
+        return all(importlib.util.find_spec(m) for m in ("moto", "flask", "flask_cors", "boto3"))
+
+    if ok():
+        return True
+    log("installing moto[server] ...")
+    r = sh([sys.executable, "-m", "pip", "install", "-q", "moto[server]>=5"],
+           capture_output=True, text=True)
+    if r.returncode != 0:
+        log(f"  pip install moto[server] failed: {r.stderr.strip()[-500:]}")
+    importlib.invalidate_caches()
+    return ok()
+
+
+def ensure_dvc(tools_dir: Path) -> Path | None:
+    venv = tools_dir / "dvc-venv"
+    dvc = venv / "bin" / "dvc"
+    if dvc.exists() and sh([str(dvc), "--version"], capture_output=True).returncode == 0:
+        return dvc
+    log(f"installing dvc[s3] into {venv} (a few minutes the first time) ...")
+    tools_dir.mkdir(parents=True, exist_ok=True)
+    r = sh([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)
+    if r.returncode == 0:
+        r = sh([str(venv / "bin" / "pip"), "install", "-q", "dvc[s3]"],
+               capture_output=True, text=True)
+    if r.returncode != 0 or not dvc.exists():
+        log(f"  dvc install failed: {(r.stderr or '').strip()[-800:]}")
+        return None
+    return dvc
+
+
+def tool_version(cmd) -> str:
+    try:
+        r = sh(cmd, capture_output=True, text=True, timeout=60)
+        return (r.stdout or r.stderr).strip().splitlines()[0] if r.returncode == 0 else "?"
+    except Exception:
+        return "?"
+
+
+# --------------------------------------------------------------------------- bench
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.quick = args.quick
+        self.repeat = max(1, args.repeat)
+        self.tools = args.only
+        self.results: list[dict] = []
+        self.failures: list[dict] = []
+        self.notes: list[str] = []
+        self.root = Path(tempfile.mkdtemp(prefix="git-lazy-bench-", dir=args.workdir))
+        self.moto = None
+        self.endpoint = None
+        self.dvc = None
+        self.lazy_ok = False
+        self.env = self.make_env()
+
+    # ---- environment
+    def make_env(self) -> dict:
+        home = self.root / "home"
+        home.mkdir()
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("GIT_", "AWS_", "DVC_"))}
+        scripts = sysconfig.get_path("scripts")
+        path = [scripts, str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")]
+        env.update(
+            HOME=str(home),
+            XDG_CONFIG_HOME=str(home / ".config"),
+            XDG_CACHE_HOME=str(home / ".cache"),
+            GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_TERMINAL_PROMPT="0",
+            GIT_LAZY_CACHE_DIR=str(self.root / "lazy-cache"),
+            DVC_NO_ANALYTICS="1",
+            DVC_SITE_CACHE_DIR=str(self.root / "dvc-site-cache"),
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION="us-east-1",
+            NO_PROXY="127.0.0.1,localhost",
+            no_proxy="127.0.0.1,localhost",
+            PATH=os.pathsep.join(path),
+        )
+        for k, v in [("init.defaultBranch", "main"), ("user.name", "Bench"),
+                     ("user.email", "bench@example.invalid"), ("gc.auto", "0"),
+                     ("maintenance.auto", "false"), ("advice.detachedHead", "false")]:
+            sh(["git", "config", "--global", k, v], env=env, check=True)
+        return env
+
+    def env_with(self, **kw) -> dict:
+        e = dict(self.env)
+        e.update({k: str(v) for k, v in kw.items()})
+        return e
+
+    # ---- running
+    def run(self, cmd, cwd, env=None, check=True):
+        p = sh([str(c) for c in cmd], cwd=cwd, env=env or self.env,
+               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+        if check and p.returncode != 0:
+            raise StepFailed(cmd, cwd, p.returncode, p.stderr, p.stdout)
+        return p
+
+    def timed(self, cmd, cwd, env=None) -> float:
+        t0 = time.perf_counter()
+        p = sh([str(c) for c in cmd], cwd=cwd, env=env or self.env,
+               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+        dt = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise StepFailed(cmd, cwd, p.returncode, p.stderr, p.stdout)
+        return dt
+
+    def record(self, phase, tool, wl, step, runs, store="", info=False, note="", unit="s"):
+        runs = [round(r, 4) for r in runs]
+        med = median(runs)
+        self.results.append(dict(phase=phase, tool=tool, workload=wl.name, store=store,
+                                 step=step, value=med, unit=unit, runs=runs, info=info,
+                                 note=note))
+        where = f"{wl.name}{'/' + store if store else ''}"
+        val = f"{med:.3f} s" if unit == "s" else f"{med:.1f} {unit}"
+        extra = f"  runs={runs}" if len(runs) > 1 else ""
+        log(f"  [{TOOL_NAMES[tool]:8s} {where:9s}] {step:28s} {val}{extra}")
+
+    def fail(self, phase, tool, wl, step, exc, store=""):
+        d = dict(phase=phase, tool=tool, workload=wl.name, store=store, step=step)
+        if isinstance(exc, StepFailed):
+            d.update(cmd=shlex.join(exc.cmd), cwd=exc.cwd, rc=exc.rc, stderr=exc.text())
+        else:
+            d.update(cmd="", rc=None, stderr=f"{type(exc).__name__}: {exc}")
+        self.failures.append(d)
+        log(f"  !! {TOOL_NAMES[tool]} {wl.name}{'/' + store if store else ''} {step} FAILED: "
+            f"{d['cmd']} (rc={d['rc']})\n     " + d["stderr"].replace("\n", "\n     "))
+
+    def get(self, tool, wl, step, store=""):
+        for r in self.results:
+            if (r["tool"], r["workload"], r["step"], r["store"]) == (tool, wl, step, store):
+                return r["value"]
+        return None
+
+    # ---- tool setup
+    def setup(self):
+        need = set(self.tools)
+        if "lfs" in need or "lazy" in need:
+            pass
+        if "lfs" in need and not ensure_apt("git-lfs", "git-lfs"):
+            self.notes.append("git-lfs missing and could not be installed: lfs skipped")
+            self.tools = [t for t in self.tools if t != "lfs"]
+        if "rss" in self.args.workloads and not ensure_apt("time", "/usr/bin/time"):
+            self.notes.append("/usr/bin/time missing: rss workload skipped")
+            self.args.workloads = [w for w in self.args.workloads if w != "rss"]
+        if "dvc" in need and any(WORKLOADS[w][0] == 2 for w in self.args.workloads):
+            self.dvc = ensure_dvc(Path(self.args.tools_dir).expanduser())
+            if not self.dvc:
+                self.notes.append("dvc could not be installed: dvc skipped")
+                self.tools = [t for t in self.tools if t != "dvc"]
+        if "lazy" in need:
+            # `git lazy --help` would open git's man page; ask the script itself
+            p = self.run(["git-lazy", "--help"], self.root, check=False) if shutil.which(
+                "git-lazy", path=self.env["PATH"]) else None
+            if p is None or p.returncode != 0:
+                rc = p.returncode if p else None
+                err = (p.stderr or p.stdout).strip()[-400:] if p else "not on PATH"
+                msg = ("git-lazy is not usable (`git-lazy --help` exited "
+                       f"{rc}: {err}); "
+                       "run `pip install .` in the repo first. git-lazy skipped.")
+                log("!! " + msg)
+                self.notes.append(msg)
+                self.failures.append(dict(phase=0, tool="lazy", workload="-", store="",
+                                          step="git-lazy --help", cmd="git-lazy --help",
+                                          rc=rc, stderr=err))
+                self.tools = [t for t in self.tools if t != "lazy"]
+            else:
+                self.lazy_ok = True
+        self.versions = {
+            "git": tool_version(["git", "--version"]),
+            "git-lfs": tool_version(["git", "lfs", "version"]) if "lfs" in self.tools else "-",
+            "dvc": tool_version([str(self.dvc), "--version"]) if self.dvc else "-",
+            "git-lazy": self.lazy_version(),
+            "python": platform.python_version(),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cpus",
+        }
+
+    def lazy_version(self) -> str:
+        try:
+            from importlib.metadata import version
+            return version("git-lazydata")
+        except Exception:
+            return "not installed"
+
+    def start_moto(self) -> bool:
+        if self.moto:
+            return True
+        if not ensure_moto():
+            self.notes.append("moto[server] unavailable: s3 store skipped")
+            return False
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        from moto.server import ThreadedMotoServer
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.reset_s3()
+        log(f"moto S3 server on {self.endpoint}")
+        return True
+
+    def reset_s3(self):
+        import boto3
+        import urllib.request
+        urllib.request.urlopen(urllib.request.Request(
+            self.endpoint + "/moto-api/reset", method="POST", data=b"")).read()
+        s3 = boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="testing",
+                          aws_secret_access_key="testing", region_name="us-east-1")
+        s3.create_bucket(Bucket="bench")
+
+    def s3_count(self, prefix: str) -> int:
+        import boto3
+        s3 = boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="testing",
+                          aws_secret_access_key="testing", region_name="us-east-1")
+        n = 0
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket="bench", Prefix=prefix):
+            n += len(page.get("Contents", []))
+        return n
+
+    # ---- repo helpers
+    def new_repo(self, path: Path, tool: str, env) -> None:
+        path.mkdir(parents=True)
+        self.run(["git", "init", "-q"], path, env)
+        (path / "README").write_text("bench\n")
+        if tool == "lazy":
+            self.run(["git", "lazy", "install", "--local"], path, env)
+            self.run(["git", "lazy", "track", "*.bin"], path, env)
+        elif tool == "lfs":
+            self.run(["git", "lfs", "install", "--local"], path, env)
+            self.run(["git", "lfs", "track", "*.bin"], path, env)
+        self.run(["git", "add", "-A"], path, env)
+        self.run(["git", "commit", "-q", "-m", "init"], path, env)
+
+    def check_pointer_committed(self, repo: Path, tool: str, wl: Workload, env) -> None:
+        if tool not in ("lazy", "lfs"):
+            return
+        rel = wl.relpaths()[0]
+        p = self.run(["git", "cat-file", "-s", f"HEAD:{rel}"], repo, env)
+        if int(p.stdout.strip()) > 1024:
+            raise VerifyFailed(f"HEAD:{rel} was committed as a {p.stdout.strip()}-byte blob, "
+                               "not a pointer: the clean filter did not run")
+
+    def rm(self, *paths):
+        if self.args.keep:
+            return
+        for p in paths:
+            shutil.rmtree(p, ignore_errors=True)
+
+    # ------------------------------------------------------------------ phase 1
+    def phase1(self, wl: Workload, master: Path):
+        for tool in [t for t in ("lazy", "lfs", "git") if t in self.tools]:
+            log(f"phase 1, workload {wl.name} ({wl.desc}), {TOOL_NAMES[tool]}")
+            try:
+                self.phase1_tool(tool, wl, master)
+            except (StepFailed, VerifyFailed) as e:
+                self.fail(1, tool, wl, getattr(self, "_step", "?"), e)
+
+    def phase1_tool(self, tool: str, wl: Workload, master: Path):
+        base = self.root / f"p1-{wl.name}-{tool}"
+        reps = 1 if wl.large else self.repeat
+        addc, repo, env, cache = [], None, None, None
+        for rep in range(reps):
+            if repo is not None:
+                self.rm(repo, cache)
+            repo = base / f"repo{rep}"
+            cache = base / f"cache{rep}"
+            env = self.env_with(GIT_LAZY_CACHE_DIR=cache)
+            self._step = "setup"
+            self.new_repo(repo, tool, env)
+            copy_data(master, repo)
+            self._step = "add+commit"
+            t = self.timed(["git", "add", "-A"], repo, env)
+            t += self.timed(["git", "commit", "-q", "-m", "data"], repo, env)
+            addc.append(t)
+            self.check_pointer_committed(repo, tool, wl, env)
+        self.record(1, tool, wl, "add+commit", addc, info=(tool == "git"))
+
+        # switch: empty -> main
+        self._step = "switch"
+        self.run(["git", "checkout", "-q", "-b", "empty"], repo, env)
+        self.run(["git", "rm", "-r", "-q", "data"], repo, env)
+        self.run(["git", "commit", "-q", "-m", "empty"], repo, env)
+        sw = []
+        for rep in range(reps):
+            if rep:
+                self.run(["git", "checkout", "-q", "empty"], repo, env)
+            if (repo / "data").exists():
+                raise VerifyFailed("data/ still present on branch `empty`")
+            sw.append(self.timed(["git", "checkout", "-q", "main"], repo, env))
+            verify_tree(repo, wl)
+        self.record(1, tool, wl, "switch empty->main", sw, info=(tool == "git"))
+
+        # status
+        self._step = "status"
+        time.sleep(1.1)
+        self.run(["git", "status"], repo, env)
+        self.run(["git", "status"], repo, env)
+        st = [self.timed(["git", "status"], repo, env) for _ in range(max(5, self.repeat))]
+        p = self.run(["git", "status", "--porcelain"], repo, env)
+        note = ""
+        if p.stdout.strip():
+            note = "working tree not clean: " + " | ".join(p.stdout.strip().splitlines()[:3])
+            self.notes.append(f"{TOOL_NAMES[tool]} {wl.name}: {note}")
+        self.record(1, tool, wl, "status (no-op)", st, note=note)
+        self.rm(base)
+
+    def rss(self, wl: Workload):
+        for tool in [t for t in ("lazy", "lfs") if t in self.tools]:
+            log(f"phase 1, peak RSS ({wl.desc}), {TOOL_NAMES[tool]}")
+            base = self.root / f"rss-{tool}"
+            repo = base / "repo"
+            env = self.env_with(GIT_LAZY_CACHE_DIR=base / "cache")
+            try:
+                self.new_repo(repo, tool, env)
+                wl.generate(repo)
+                drv = "lazy" if tool == "lazy" else "lfs"
+                proc = self.run(["git", "config", f"filter.{drv}.process"], repo, env,
+                                check=False).stdout.strip()
+                tot, flt = base / "rss-total", base / "rss-filter"
+                cmd = ["/usr/bin/time", "-f", "%M", "-o", tot, "git"]
+                if proc:
+                    cmd += ["-c", f"filter.{drv}.process=/usr/bin/time -f %M -o {flt} {proc}"]
+                cmd += ["add", "-A"]
+                t = self.timed(cmd, repo, env)
+                self.check_pointer_committed_index(repo, wl, env)
+                total_mb = int(tot.read_text().split()[-1]) / 1024
+                self.record(1, tool, wl, "git add: time", [t], info=True)
+                self.record(1, tool, wl, "git add: max RSS, git+filter", [total_mb],
+                            unit="MB", info=(tool != "lazy"))
+                if flt.exists():
+                    self.record(1, tool, wl, "git add: max RSS, filter only",
+                                [int(flt.read_text().split()[-1]) / 1024], unit="MB", info=True)
+            except (StepFailed, VerifyFailed, OSError, ValueError) as e:
+                self.fail(1, tool, wl, "rss", e)
+            self.rm(base)
+
+    def check_pointer_committed_index(self, repo, wl, env):
+        rel = wl.relpaths()[0]
+        p = self.run(["git", "cat-file", "-s", f":{rel}"], repo, env)
+        if int(p.stdout.strip()) > 1024:
+            raise VerifyFailed(f":{rel} was staged as a {p.stdout.strip()}-byte blob, "
+                               "not a pointer: the clean filter did not run")
+
+    # ------------------------------------------------------------------ phase 2
+    def phase2(self, wl: Workload, master: Path):
+        stores = list(self.args.stores)
+        if "s3" in stores and ({"lazy", "dvc"} & set(self.tools)):
+            if not self.start_moto():
+                stores.remove("s3")
+            else:
+                self.reset_s3()
+        if "lazy" in self.tools:
+            self.phase2_lazy(wl, master, stores)
+        if "dvc" in self.tools:
+            self.phase2_dvc(wl, master, stores)
+        if "lfs" in self.tools and "folder" in stores:
+            self.phase2_lfs(wl, master)
+
+    def store_url(self, tool, wl, store):
+        if store == "folder":
+            return str(self.root / "stores" / f"{tool}-{wl.name}")
+        return f"s3://bench/{tool}-{wl.name}"
+
+    def lazy_missing(self) -> list[str]:
+        """Phase-2 git-lazy commands that the installed git-lazy does not have."""
+        missing = []
+        for sub in (["remote", "add"], ["push"], ["fetch"]):
+            p = self.run(["git-lazy", *sub, "--help"], self.root, check=False)
+            if p.returncode != 0:
+                missing.append(" ".join(sub))
+        return missing
+
+    def phase2_lazy(self, wl, master, stores):
+        log(f"phase 2, workload {wl.name} ({wl.desc}), git-lazy")
+        missing = self.lazy_missing()
+        if missing:
+            msg = ("git-lazy has no command " + ", ".join(f"`git lazy {m}`" for m in missing)
+                   + " yet (`git-lazy SUBCOMMAND --help` failed): its phase-2 steps skipped")
+            log("!! " + msg)
+            self.failures.append(dict(phase=2, tool="lazy", workload=wl.name, store="",
+                                      step="commands missing", cmd="", rc=None, stderr=msg))
+            return
+        base = self.root / f"p2-{wl.name}-lazy"
+        src = base / "src"
+        env = self.env_with(GIT_LAZY_CACHE_DIR=base / "cache-src")
+        try:
+            self.new_repo(src, "lazy", env)
+            copy_data(master, src)
+            t = self.timed(["git", "add", "-A"], src, env)
+            t += self.timed(["git", "commit", "-q", "-m", "data"], src, env)
+            self.check_pointer_committed(src, "lazy", wl, env)
+            self.record(2, "lazy", wl, "add+commit", [t], info=True)
+        except (StepFailed, VerifyFailed) as e:
+            self.fail(2, "lazy", wl, "setup", e)
+            return
+        for store in stores:
+            url = self.store_url("lazy", wl, store)
+            add = ["git", "lazy", "remote", "add", store, url]
+            if store == "s3":
+                add += ["--endpoint", self.endpoint]
+            add += ["--local"]
+            step = "remote add"
+            try:
+                self.run(add, src, env)
+                step = "push"
+                t = self.timed(["git", "lazy", "push", store, "--all"], src, env)
+                self.record(2, "lazy", wl, "push", [t], store=store)
+                n = self.count_store(store, url, "lazy", wl)
+                if n is not None and n < wl.n:
+                    raise VerifyFailed(f"store has {n} objects after push, expected {wl.n}")
+                if store == "folder":
+                    self.note_hardlinks("git-lazy", wl, Path(url) / "objects")
+                step = "fetch"
+                clone = base / f"clone-{store}"
+                cenv = self.env_with(GIT_LAZY_CACHE_DIR=base / f"cache-clone-{store}")
+                self.run(["git", "clone", "-q", src, clone], base, cenv)
+                self.run(["git", "lazy", "install", "--local"], clone, cenv)
+                self.run(add, clone, cenv)
+                first = clone / wl.relpaths()[0]
+                if first.stat().st_size > 1024:
+                    self.notes.append(f"git-lazy {wl.name}/{store}: clone was not made of "
+                                      "pointer files before fetch (cache not empty?)")
+                t = self.timed(["git", "lazy", "fetch", "--all"], clone, cenv)
+                verify_tree(clone, wl)
+                self.record(2, "lazy", wl, "fetch", [t], store=store)
+                self.rm(clone, base / f"cache-clone-{store}")
+            except (StepFailed, VerifyFailed) as e:
+                self.fail(2, "lazy", wl, step, e, store=store)
+        self.rm(base)
+
+    def note_hardlinks(self, tool, wl, objects: Path):
+        for dirpath, _, files in os.walk(objects):
+            for f in files:
+                if os.stat(os.path.join(dirpath, f)).st_nlink > 1:
+                    self.notes.append(f"{tool} {wl.name}/folder: push hardlinked the objects into "
+                                      "the store (same filesystem) instead of copying them")
+                return
+
+    def count_store(self, store, url, tool, wl):
+        if store == "folder":
+            root = Path(url) / "objects"
+            return sum(len(f) for _, _, f in os.walk(root)) if root.exists() else 0
+        return self.s3_count(f"{tool}-{wl.name}/objects/")
+
+    def phase2_dvc(self, wl, master, stores):
+        log(f"phase 2, workload {wl.name} ({wl.desc}), dvc")
+        base = self.root / f"p2-{wl.name}-dvc"
+        src = base / "src"
+        env = self.env
+        dvc = str(self.dvc)
+        try:
+            self.new_repo(src, "dvc", env)
+            self.run([dvc, "init", "-q"], src, env)
+            self.run(["git", "add", "-A"], src, env)
+            self.run(["git", "commit", "-q", "-m", "dvc init"], src, env)
+            copy_data(master, src)
+            t = self.timed([dvc, "add", "-q", "data"], src, env)
+            self.run(["git", "add", "-A"], src, env)
+            self.run(["git", "commit", "-q", "-m", "data"], src, env)
+            self.record(2, "dvc", wl, "dvc add", [t], info=True)
+            for store in stores:
+                url = self.store_url("dvc", wl, store)
+                self.run([dvc, "remote", "add", store, url], src, env)
+                if store == "s3":
+                    self.run([dvc, "remote", "modify", store, "endpointurl", self.endpoint],
+                             src, env)
+            self.run(["git", "add", "-A"], src, env)
+            self.run(["git", "commit", "-q", "-m", "remotes"], src, env)
+        except (StepFailed, VerifyFailed) as e:
+            self.fail(2, "dvc", wl, "setup", e)
+            return
+        for store in stores:
+            step = "push"
+            try:
+                t = self.timed([dvc, "push", "-q", "-r", store], src, env)
+                self.record(2, "dvc", wl, "push", [t], store=store)
+                step = "fetch"
+                clone = base / f"clone-{store}"
+                self.run(["git", "clone", "-q", src, clone], base, env)
+                t = self.timed([dvc, "pull", "-q", "-r", store], clone, env)
+                verify_tree(clone, wl)
+                self.record(2, "dvc", wl, "fetch", [t], store=store, note="dvc pull")
+                self.rm(clone)
+            except (StepFailed, VerifyFailed) as e:
+                self.fail(2, "dvc", wl, step, e, store=store)
+        self.rm(base)
+
+    def phase2_lfs(self, wl, master):
+        log(f"phase 2, workload {wl.name} ({wl.desc}), git-lfs")
+        base = self.root / f"p2-{wl.name}-lfs"
+        src = base / "src"
+        env = self.env
+        store = "folder"
+        step = "setup"
+        try:
+            self.new_repo(src, "lfs", env)
+            copy_data(master, src)
+            t = self.timed(["git", "add", "-A"], src, env)
+            t += self.timed(["git", "commit", "-q", "-m", "data"], src, env)
+            self.check_pointer_committed(src, "lfs", wl, env)
+            self.record(2, "lfs", wl, "add+commit", [t], info=True)
+            bare = self.root / "stores" / f"lfs-{wl.name}.git"
+            plain = self.root / "stores" / f"plain-{wl.name}.git"
+            for b in (bare, plain):
+                b.parent.mkdir(parents=True, exist_ok=True)
+                self.run(["git", "init", "-q", "--bare", b], base, env)
+            self.run(["git", "remote", "add", "origin", bare], src, env)
+            self.run(["git", "remote", "add", "plain", plain], src, env)
+            step = "push"
+            t = self.timed(["git", "push", "-q", "origin", "main"], src, env)
+            self.record(2, "lfs", wl, "push", [t], store=store, note="git push incl. LFS upload")
+            n = self.count_store(store, str(bare / "lfs"), "lfs", wl)
+            if n < wl.n:
+                raise VerifyFailed(f"{bare}/lfs has {n} objects after push, expected {wl.n}")
+            self.note_hardlinks("git-lfs", wl, bare / "lfs" / "objects")
+            t = self.timed(["git", "push", "-q", "plain", "main"], src,
+                           self.env_with(GIT_LFS_SKIP_PUSH=1))
+            self.record(2, "lfs", wl, "git push w/o LFS objects", [t], store=store, info=True)
+            step = "fetch"
+            clone = base / "clone"
+            self.run(["git", "clone", "-q", bare, clone], base, self.env_with(GIT_LFS_SKIP_SMUDGE=1))
+            self.run(["git", "lfs", "install", "--local"], clone, env)
+            t = self.timed(["git", "lfs", "pull"], clone, env)
+            verify_tree(clone, wl)
+            self.record(2, "lfs", wl, "fetch", [t], store=store, note="git lfs pull")
+        except (StepFailed, VerifyFailed) as e:
+            self.fail(2, "lfs", wl, step, e, store=store)
+        self.rm(base)
+
+    # ------------------------------------------------------------------ driver
+    def main(self):
+        t0 = time.perf_counter()
+        self.setup()
+        log(f"work dir {self.root}; tools: {', '.join(TOOL_NAMES[t] for t in self.tools)}")
+        for name in self.args.workloads:
+            wl = Workload(name, self.quick)
+            if name == "rss":
+                self.rss(wl)
+                continue
+            if wl.phase == 1 and not ({"lazy", "lfs", "git"} & set(self.tools)):
+                continue
+            master = self.root / f"master-{name}"
+            log(f"generating workload {name}: {wl.desc} ({human(wl.total)}) ...")
+            tg = time.perf_counter()
+            wl.generate(master)
+            log(f"  generated in {time.perf_counter() - tg:.1f} s")
+            if wl.phase == 1:
+                self.phase1(wl, master)
+            else:
+                self.phase2(wl, master)
+            shutil.rmtree(master, ignore_errors=True)
+        self.elapsed = time.perf_counter() - t0
+        self.report()
+
+    def ratios(self) -> list[dict]:
+        out = []
+
+        def add(label, num, den, target, wl, note=""):
+            r = dict(label=label, workload=wl, target=target, num=num, den=den, note=note)
+            if num is None or den is None or den == 0:
+                r.update(ratio=None, verdict="n/a")
+            else:
+                r.update(ratio=num / den, verdict="PASS" if num / den <= target else "MISS")
+            out.append(r)
+
+        p1 = [w for w in self.args.workloads if WORKLOADS[w][0] == 1 and w != "rss"]
+        for w in p1:
+            for step in ("add+commit", "switch empty->main", "status (no-op)"):
+                add(f"lazy/lfs {step}", self.get("lazy", w, step), self.get("lfs", w, step),
+                    TARGETS["lazy/lfs"], w)
+            add("lazy/git status", self.get("lazy", w, "status (no-op)"),
+                self.get("git", w, "status (no-op)"), TARGETS["lazy/git status"], w)
+        if "rss" in self.args.workloads:
+            v = self.get("lazy", "rss", "git add: max RSS, git+filter")
+            r = dict(label="lazy peak RSS (MB, git+filter)", workload="rss",
+                     target=TARGETS["rss_mb"], num=v, den=None, ratio=v,
+                     verdict="n/a" if v is None else ("PASS" if v < TARGETS["rss_mb"] else "MISS"))
+            out.append(r)
+        p2 = [w for w in self.args.workloads if WORKLOADS[w][0] == 2]
+        for w in p2:
+            for store in self.args.stores:
+                for step in ("push", "fetch"):
+                    add(f"lazy/dvc {step} [{store}]", self.get("lazy", w, step, store),
+                        self.get("dvc", w, step, store), TARGETS["lazy/dvc"], w)
+            for step in ("push", "fetch"):
+                add(f"lazy/lfs {step} [folder]", self.get("lazy", w, step, "folder"),
+                    self.get("lfs", w, step, "folder"), TARGETS["lazy/lfs"], w)
+        return out
+
+    def report(self):
+        ratios = self.ratios()
+        lines = []
+        P = lines.append
+        P("")
+        P("git-lazy benchmark" + (" (--quick)" if self.quick else ""))
+        P("  " + "; ".join(f"{k} {v}" for k, v in self.versions.items()))
+        P(f"  total wall time {self.elapsed:.0f} s; repeat={self.repeat} (median shown)")
+        for phase in (1, 2):
+            rows = [r for r in self.results if r["phase"] == phase]
+            if not rows:
+                continue
+            P("")
+            P(f"Phase {phase}" + (" (local)" if phase == 1 else " (stores)"))
+            hdr = ["tool", "workload", "store", "step", "median", "runs", ""]
+            tab = []
+            for r in rows:
+                wl = r["workload"]
+                val = (f"{r['value']:.3f} s" if r["unit"] == "s" else f"{r['value']:.1f} MB")
+                runs = ", ".join(f"{x:.3f}" if r["unit"] == "s" else f"{x:.1f}" for x in r["runs"])
+                tab.append([TOOL_NAMES[r["tool"]], wl, r["store"] or "-", r["step"], val,
+                            runs if len(r["runs"]) > 1 else "",
+                            ("(info) " if r["info"] else "") + (r["note"] or "")])
+            P(table(hdr, tab))
+        P("")
+        P("Workloads: " + "; ".join(f"{n} = {Workload(n, self.quick).desc}"
+                                    for n in self.args.workloads))
+        P("")
+        P("Ratios (git-lazy / other; lower is better)")
+        tab = []
+        for r in ratios:
+            if r["workload"] == "rss":
+                val = "-" if r["ratio"] is None else f"{r['ratio']:.1f} MB"
+                tgt = f"< {r['target']:g} MB"
+            else:
+                val = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
+                tgt = f"<= {r['target']:g}"
+            tab.append([r["label"], r["workload"], val, tgt, r["verdict"]])
+        P(table(["ratio", "workload", "value", "target", "verdict"], tab))
+        if self.notes:
+            P("")
+            P("Notes")
+            for n in self.notes:
+                P("  - " + n)
+        if self.failures:
+            P("")
+            P("Failures")
+            for f in self.failures:
+                P(f"  - {TOOL_NAMES.get(f['tool'], f['tool'])} {f['workload']}"
+                  f"{'/' + f['store'] if f.get('store') else ''} step '{f['step']}': "
+                  f"`{f.get('cmd', '')}` exited {f.get('rc')}")
+                for ln in (f.get("stderr") or "").splitlines():
+                    P("      " + ln)
+        print("\n".join(lines), flush=True)
+        if self.args.json:
+            data = dict(quick=self.quick, repeat=self.repeat, versions=self.versions,
+                        elapsed_s=round(self.elapsed, 1), tools=self.tools,
+                        workloads={n: dict(desc=Workload(n, self.quick).desc,
+                                           files=Workload(n, self.quick).n,
+                                           file_size=Workload(n, self.quick).size)
+                                   for n in self.args.workloads},
+                        results=self.results, ratios=ratios, notes=self.notes,
+                        failures=self.failures)
+            Path(self.args.json).write_text(json.dumps(data, indent=2) + "\n")
+            log(f"wrote {self.args.json}")
+
+    def close(self):
+        if self.moto:
+            try:
+                self.moto.stop()
+            except Exception:
+                pass
+        if self.args.keep:
+            log(f"kept {self.root}")
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def table(hdr, rows) -> str:
+    w = [max(len(str(x)) for x in col) for col in zip(hdr, *rows)] if rows else [len(h) for h in hdr]
+    fmt = lambda r: "  " + "  ".join(str(x).ljust(n) for x, n in zip(r, w)).rstrip()
+    return "\n".join([fmt(hdr), "  " + "  ".join("-" * n for n in w)] + [fmt(r) for r in rows])
+
+
+def csv_list(allowed):
+    def parse(s):
+        items = [x.strip() for x in s.split(",") if x.strip()]
+        bad = [x for x in items if x not in allowed]
+        if bad:
+            raise argparse.ArgumentTypeError(f"unknown: {', '.join(bad)} (choose from "
+                                             f"{', '.join(allowed)})")
+        return items
+    return parse
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Benchmark git-lazy vs git-lfs, DVC and git.",
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="See the module docstring (bench_README) for details.")
+    ap.add_argument("--quick", action="store_true", help="sizes ~10x smaller (smoke run)")
+    ap.add_argument("--only", type=csv_list(ALL_TOOLS), default=list(ALL_TOOLS),
+                    help="tools: lazy,lfs,dvc,git (default all)")
+    ap.add_argument("--workloads", type=csv_list(list(WORKLOADS)), default=list(WORKLOADS),
+                    help="A,B,rss (phase 1), C,D (phase 2); default all")
+    ap.add_argument("--stores", type=csv_list(["folder", "s3"]), default=["folder", "s3"],
+                    help="phase 2 stores: folder,s3 (default both)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each cheap step (median)")
+    ap.add_argument("--json", help="also write the results as JSON to this file")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    ap.add_argument("--workdir", default=None, help="parent dir of the temp dir")
+    ap.add_argument("--tools-dir", default="~/.cache/git-lazy-bench",
+                    help="where the DVC venv is kept (default ~/.cache/git-lazy-bench)")
+    args = ap.parse_args(argv)
+    b = Bench(args)
+    try:
+        b.main()
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    finally:
+        b.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

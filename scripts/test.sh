@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install what the tests need and run them all. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v git-lfs >/dev/null 2>&1 || missing+=(git-lfs)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "note: ${missing[*]} not installed; tests that need them are skipped (sudo apt-get install ${missing[*]})" >&2
+    fi
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+exec python3 -m pytest -n 2 "$@"

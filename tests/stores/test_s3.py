@@ -1,0 +1,326 @@
+"""S3 store specifics against moto on loopback: multipart, resume, credentials, errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from servers import MotoServer, S3Fixture, TcpProxy, run_killed_upload, s3_client, write_blob
+
+from git_lazydata.errors import (
+    ObjectMissing,
+    StoreAuthError,
+    StoreError,
+    StoreUnreachable,
+    TransientStoreError,
+)
+from git_lazydata.stores import object_key
+from git_lazydata.stores.s3 import S3Store
+from git_lazydata.stores.urls import parse_store_url
+
+MiB = 1 << 20
+ABSENT = "0" * 64
+SMALL_PARTS = {"multipart_threshold": 5 * MiB, "part_size": 5 * MiB}
+
+
+def _store(url: str, **options: Any) -> S3Store:
+    return S3Store(parse_store_url(url), **options)
+
+
+def _key(fx: S3Fixture, oid: str) -> str:
+    return f"{fx.prefix}/{object_key(oid)}"
+
+
+def _pending(fx: S3Fixture) -> list[dict[str, Any]]:
+    return list(fx.client.list_multipart_uploads(Bucket=fx.bucket).get("Uploads", []))
+
+
+def _stored_sha256(fx: S3Fixture, oid: str) -> str:
+    body = fx.client.get_object(Bucket=fx.bucket, Key=_key(fx, oid))["Body"]
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: body.read(MiB), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _proxy(fx: S3Fixture, **kwargs: Any) -> TcpProxy:
+    host, port = fx.endpoint.rsplit("/", 1)[1].split(":")
+    return TcpProxy((host, int(port)), **kwargs)
+
+
+def test_multipart_upload(s3_store: S3Fixture, tmp_path: Path) -> None:
+    size = 12 * MiB + 1
+    oid = write_blob(tmp_path / "blob", size)
+    moved: list[int] = []
+    _store(s3_store.url, **SMALL_PARTS).upload(oid, size, tmp_path / "blob", moved.append)
+    assert sum(moved) == size
+    head = s3_store.client.head_object(Bucket=s3_store.bucket, Key=_key(s3_store, oid))
+    assert head["ContentLength"] == size
+    assert head["ETag"].strip('"').endswith("-3")  # three parts: 5 + 5 + 2 MiB
+    assert _stored_sha256(s3_store, oid) == oid
+    assert _pending(s3_store) == []
+
+
+def test_killed_multipart_upload_resumes(s3_store: S3Fixture, tmp_path: Path) -> None:
+    size = 22 * MiB
+    blob = tmp_path / "blob"
+    oid = write_blob(blob, size)
+    run_killed_upload(s3_store.url, oid, size, blob, 10 * MiB, **SMALL_PARTS)  # dies after 2 parts
+
+    [upload] = _pending(s3_store)
+    assert upload["Key"] == _key(s3_store, oid)
+    parts = s3_store.client.list_parts(
+        Bucket=s3_store.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+    )["Parts"]
+    done = sum(p["Size"] for p in parts if p["Size"] == 5 * MiB)
+    assert done >= 10 * MiB
+    with pytest.raises(Exception, match="404|Not Found"):
+        s3_store.client.head_object(Bucket=s3_store.bucket, Key=upload["Key"])
+
+    with _proxy(s3_store) as proxy:
+        moved: list[int] = []
+        store = _store(s3_store.url, endpoint=proxy.endpoint, **SMALL_PARTS)
+        store.upload(oid, size, blob, moved.append)
+        # Finished parts were reused: only the rest crossed the wire again.
+        assert proxy.bytes_up < size - done + MiB
+    assert sum(moved) == size
+    assert _stored_sha256(s3_store, oid) == oid
+    assert _pending(s3_store) == []
+
+
+def test_prepare_push_aborts_only_stale_uploads(s3_store: S3Fixture) -> None:
+    client, bucket = s3_store.client, s3_store.bucket
+    busy = f"{s3_store.prefix}/objects/ab/cd/{'ab' * 32}"
+    idle = f"{s3_store.prefix}/objects/cd/ef/{'cd' * 32}"
+    other = f"elsewhere/objects/ab/cd/{'ab' * 32}"
+    for key in (busy, idle, other):
+        upload = client.create_multipart_upload(Bucket=bucket, Key=key)
+        if key == busy:
+            client.upload_part(Bucket=bucket, Key=key, UploadId=upload["UploadId"],
+                               PartNumber=1, Body=b"x" * 100)
+    _store(s3_store.url).prepare_push()
+
+    pending = {u["Key"]: u for u in _pending(s3_store)}
+    assert busy in pending  # a part written today: somebody is uploading
+    assert other in pending  # not under our prefix: not ours to judge
+    # moto reports every upload as started in 2010; a real server says today.
+    idle_is_old = idle not in pending or (
+        datetime.now(timezone.utc) - pending[idle]["Initiated"] > timedelta(hours=24))
+    assert (idle not in pending) == idle_is_old
+
+
+def test_dropped_put_leaves_nothing(s3_store: S3Fixture, tmp_path: Path) -> None:
+    size = 3 * MiB
+    oid = write_blob(tmp_path / "blob", size)
+    with _proxy(s3_store, drop_after=MiB) as proxy:
+        store = _store(s3_store.url, endpoint=proxy.endpoint, max_attempts=1)
+        with pytest.raises(TransientStoreError):
+            store.upload(oid, size, tmp_path / "blob", lambda n: None)
+        assert proxy.dropped == 1
+        assert store.missing([oid]) == {oid}
+    _store(s3_store.url).upload(oid, size, tmp_path / "blob", lambda n: None)
+    assert _stored_sha256(s3_store, oid) == oid
+
+
+def test_missing_bucket_and_unreachable_endpoint(s3_store: S3Fixture, tmp_path: Path) -> None:
+    oid = write_blob(tmp_path / "blob", 10)
+    store = _store(f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}/x")
+    with pytest.raises(StoreError, match="does not exist"):
+        store.upload(oid, 10, tmp_path / "blob", lambda n: None)
+    with pytest.raises(StoreError, match="does not exist"):
+        store.open(oid)
+    proxy = _proxy(s3_store)
+    proxy.close()  # nothing listens on its port any more
+    store = _store(s3_store.url, endpoint=proxy.endpoint, max_attempts=1)
+    with pytest.raises(StoreUnreachable, match="cannot reach"):
+        store.missing([oid])
+
+
+# --- credentials ---------------------------------------------------------------------
+
+
+@dataclass
+class IamUser:
+    key: str
+    secret: str
+
+
+@pytest.fixture
+def enforced_auth(moto_server: MotoServer) -> Iterator[IamUser]:
+    """An IAM user allowed s3:*, with moto checking signatures until the test ends."""
+    iam = s3_client(moto_server.endpoint, service="iam")
+    name = f"user-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    policy = {"Version": "2012-10-17",
+              "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    iam.put_user_policy(UserName=name, PolicyName="s3", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    moto_server.enforce_auth()
+    try:
+        yield IamUser(key["AccessKeyId"], key["SecretAccessKey"])
+    finally:
+        moto_server.relax_auth()
+
+
+def test_wrong_credentials(s3_store: S3Fixture, enforced_auth: IamUser, tmp_path: Path,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    oid = write_blob(tmp_path / "blob", 100)
+    secret = "wrong-secret-Zq81xx"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", enforced_auth.key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    store = _store(s3_store.url)
+    for call in (lambda: store.missing([oid]),  # HEAD: a bare 403, never "missing"
+                 lambda: store.open(oid),
+                 lambda: store.upload(oid, 100, tmp_path / "blob", lambda n: None)):
+        with pytest.raises(StoreAuthError) as info:
+            call()
+        message = str(info.value)
+        assert "access denied" in message and "AWS_ACCESS_KEY_ID" in message
+        assert "\n" not in message and secret not in message
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", enforced_auth.secret)
+    store = _store(s3_store.url)
+    assert store.missing([oid]) == {oid}
+    store.upload(oid, 100, tmp_path / "blob", lambda n: None)
+    assert store.missing([oid]) == set()
+
+
+def test_url_user_password(s3_store: S3Fixture, enforced_auth: IamUser, tmp_path: Path,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name)
+    oid = write_blob(tmp_path / "blob", 100)
+    hostport = s3_store.endpoint.split("//")[1]
+    tail = f"{hostport}/{s3_store.bucket}/{s3_store.prefix}"
+    store = _store(f"s3://{enforced_auth.key}:{enforced_auth.secret}@{tail}")
+    assert store.endpoint == s3_store.endpoint
+    assert enforced_auth.secret not in f"{store.url} {store.url!r}"
+    store.upload(oid, 100, tmp_path / "blob", lambda n: None)
+    with store.open(oid) as f:  # moto checks signatures: the fixture's client would fail
+        assert hashlib.sha256(f.read()).hexdigest() == oid
+
+    bad = _store(f"s3://{enforced_auth.key}:not-the-Secret-42@{tail}")
+    with pytest.raises(StoreAuthError, match="user:password in the store URL") as info:
+        bad.open(oid)
+    assert "not-the-Secret-42" not in str(info.value)
+
+
+def _signed_key_ids(proxy: TcpProxy) -> set[str]:
+    text = proxy.upstream.decode("latin-1")
+    return {part.split("/")[0] for part in text.split("Credential=")[1:]}
+
+
+def test_credential_order(s3_store: S3Fixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = Path.home()
+    (home / ".aws").mkdir()
+    (home / ".aws" / "credentials").write_text(
+        "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = filesecret\n"
+    )
+    (home / ".mc").mkdir()
+    with _proxy(s3_store, record=True) as proxy:
+        aliases = {
+            "a-other": {"url": "https://elsewhere.example", "accessKey": "OTHERKEY", "secretKey": "x1234"},
+            "local": {"url": proxy.endpoint + "/", "accessKey": "MCKEY", "secretKey": "mcsecret"},
+        }
+        (home / ".mc" / "config.json").write_text(json.dumps({"version": "10", "aliases": aliases}))
+        monkeypatch.setenv("MINIO_ACCESS_KEY", "ENVKEY")
+        monkeypatch.setenv("MINIO_SECRET_KEY", "envsecret")
+        monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+        expected = ["ENVKEY", "FILEKEY", "MCKEY"]
+        for step, key_id in enumerate(expected):
+            proxy.upstream.clear()
+            _store(s3_store.url, endpoint=proxy.endpoint).missing([ABSENT])
+            assert _signed_key_ids(proxy) == {key_id}
+            if step == 0:
+                monkeypatch.delenv("MINIO_ACCESS_KEY")
+            elif step == 1:
+                (home / ".aws" / "credentials").unlink()
+
+
+def test_anonymous_requests_for_public_buckets(s3_store: S3Fixture, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    data = b"public bytes\n"
+    oid = hashlib.sha256(data).hexdigest()
+    s3_store.client.put_object(Bucket=s3_store.bucket, Key=_key(s3_store, oid), Body=data)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    with _proxy(s3_store, record=True) as proxy:
+        store = _store(s3_store.url, endpoint=proxy.endpoint)
+        # Private object, no credentials: HEAD gets a 403, which is not "absent".
+        with pytest.raises(StoreAuthError, match="none found, requests were anonymous"):
+            store.missing([oid])
+        # moto checks s3:HeadObject for HEAD (AWS uses s3:GetObject), so allow both.
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:HeadObject"],
+            "Resource": f"arn:aws:s3:::{s3_store.bucket}/*"}]}
+        s3_store.client.put_bucket_policy(Bucket=s3_store.bucket, Policy=json.dumps(policy))
+        assert store.missing([oid, ABSENT]) == {ABSENT}
+        with store.open(oid) as f:
+            assert f.read() == data
+        assert proxy.connections >= 1
+        assert b"authorization:" not in proxy.upstream.lower()
+
+
+# --- faults moto cannot produce ------------------------------------------------------------
+
+EXPIRED = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>ExpiredToken</Code>'
+           b"<Message>The provided token has expired.</Message></Error>")
+
+
+class _Faulty(BaseHTTPRequestHandler):
+    """Answers every request with ``server.reply[method]`` = (status, body)."""
+
+    def _answer(self) -> None:
+        status, body = self.server.reply[self.command]  # type: ignore[attr-defined]
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_HEAD = do_PUT = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def faulty() -> Iterator[Any]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Faulty)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.endpoint = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_expired_token_and_server_errors(faulty: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-for-faults")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token-value-123")
+    store = _store("s3://bucket/prefix", endpoint=faulty.endpoint, max_attempts=1)
+    # An expired token: GET says ExpiredToken; HEAD has no body, only a 400.
+    faulty.reply = {"HEAD": (400, b""), "GET": (400, EXPIRED)}
+    with pytest.raises(StoreAuthError, match="credentials expired") as info:
+        store.missing([ABSENT])
+    assert "session-token-value-123" not in str(info.value)
+    with pytest.raises(StoreAuthError, match="credentials expired"):
+        store.open(ABSENT)
+    faulty.reply = {"HEAD": (500, b""), "GET": (503, b"")}
+    with pytest.raises(TransientStoreError):
+        store.missing([ABSENT])
+    with pytest.raises(TransientStoreError):
+        store.open(ABSENT)
+    faulty.reply = {"HEAD": (404, b""), "GET": (404, b"")}
+    assert store.missing([ABSENT]) == {ABSENT}
+    with pytest.raises(ObjectMissing):
+        store.open(ABSENT)
