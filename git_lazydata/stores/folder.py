@@ -21,13 +21,15 @@ from ..errors import LazyError, ObjectMissing, StoreError, StoreUnreachable, Tra
 from . import FORMAT, ProgressFn
 from .urls import StoreURL, checked_key
 
-__all__ = ["CHUNK", "FolderStore", "RangeReader", "check_format", "parallel", "temp_name"]
+__all__ = ["CHUNK", "MARKER", "FolderStore", "RangeReader", "check_format", "parallel", "temp_name"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 #: Bytes per read and write when copying.
 CHUNK = 1 << 20
+#: What every store keeps in ``<root>/git-lazy.json``.
+MARKER = (json.dumps(FORMAT) + "\n").encode()
 
 # Errors a network filesystem gives while it recovers; worth a retry.
 _TRANSIENT_ERRNOS = {errno.EIO, errno.ESTALE, errno.ETIMEDOUT, errno.EAGAIN, errno.EINTR}
@@ -110,7 +112,7 @@ class RangeReader(io.RawIOBase):
 
     def readall(self) -> bytes:
         """Read the rest of the range in 1 MiB steps (the default steps are 8 KiB)."""
-        parts = []
+        parts: list[bytes] = []
         while True:
             part = self.read(CHUNK)
             if not part:
@@ -241,9 +243,8 @@ class FolderStore:
             try:
                 text = marker.read_text(encoding="utf-8")
             except FileNotFoundError:
-                data = (json.dumps(FORMAT) + "\n").encode()
-                with io.BytesIO(data) as src:
-                    self._write_atomic(marker, "git-lazy.json", src, len(data), lambda n: None)
+                with io.BytesIO(MARKER) as src:
+                    self._write_atomic(marker, "git-lazy.json", src, len(MARKER), lambda n: None)
                 return
         except OSError as exc:
             raise self._error(exc, "cannot prepare the store") from exc

@@ -21,19 +21,9 @@ from urllib.parse import urlsplit
 
 import boto3
 import botocore
+from botocore import exceptions as bx
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    CredentialRetrievalError,
-    HTTPClientError,
-    IncompleteReadError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-)
-from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import (
     ConfigError,
@@ -45,7 +35,7 @@ from ..errors import (
     TransientStoreError,
 )
 from . import ProgressFn
-from .folder import CHUNK, RangeReader, check_format, parallel
+from .folder import CHUNK, MARKER, RangeReader, check_format, parallel
 from .urls import StoreURL, checked_key, redact, register_secret
 
 __all__ = ["MIN_PART_SIZE", "MULTIPART_THRESHOLD", "PART_SIZE", "S3Store"]
@@ -77,6 +67,7 @@ _TRANSIENT_CODES = {
 }
 _MISSING_CODES = {"NoSuchKey", "NotFound", "404"}
 
+
 def _code(exc: ClientError) -> tuple[str, int]:
     error = exc.response.get("Error", {})
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -87,7 +78,8 @@ def _same_endpoint(a: str, b: str) -> bool:
     def norm(url: str) -> tuple[str, str, int]:
         parts = urlsplit(url.strip().rstrip("/"))
         scheme = parts.scheme.lower()
-        return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
+        port = parts.port or (443 if scheme == "https" else 80)
+        return scheme, (parts.hostname or "").lower(), port
 
     return norm(a) == norm(b)
 
@@ -221,7 +213,7 @@ class S3Store:
             session = boto3.session.Session(region_name=self.region)
             keys, self._hint = self._credentials(session)
             region = self.region or session.region_name or ("us-east-1" if self.endpoint else None)
-        except (ProfileNotFound, CredentialRetrievalError) as exc:
+        except (bx.ProfileNotFound, bx.CredentialRetrievalError) as exc:
             raise ConfigError(f"{self.url}: {redact(str(exc))}") from None
         options: dict[str, Any] = {
             "connect_timeout": 10,
@@ -243,69 +235,69 @@ class S3Store:
             )
         except TypeError:  # pragma: no cover - older botocore has neither option nor default
             config = Config(**options)
-        kwargs: dict[str, Any] = {"endpoint_url": self.endpoint, "region_name": region}
-        if keys:
-            kwargs.update(
-                aws_access_key_id=keys[0], aws_secret_access_key=keys[1], aws_session_token=keys[2]
-            )
-        return session.client("s3", config=config, **kwargs)
+        return session.client(
+            "s3", config=config, endpoint_url=self.endpoint, region_name=region, **(keys or {})
+        )
 
-    def _credentials(self, session: Any) -> tuple[tuple[str, str, str | None] | None, str]:
-        """Resolve credentials in the order of DESIGN.md; None means anonymous requests."""
+    def _credentials(self, session: Any) -> tuple[dict[str, str] | None, str]:
+        """Resolve credentials in DESIGN.md's order: (client keyword arguments, where from).
+
+        ``{}`` leaves them to boto3's own chain; None means anonymous (unsigned) requests.
+        """
+        def keys(key: str, secret: str, token: str | None = None) -> dict[str, str]:
+            register_secret(secret)
+            register_secret(token)
+            found = {"aws_access_key_id": key, "aws_secret_access_key": secret}
+            return {**found, "aws_session_token": token} if token else found
+
         if self.url.user and self.url.password:
-            register_secret(self.url.password)
-            return (self.url.user, self.url.password, None), "the user:password in the store URL"
+            return keys(self.url.user, self.url.password), "the user:password in the store URL"
         env = os.environ
         key = next((env[v] for v in _ACCESS_VARS if env.get(v)), None)
         secret = next((env[v] for v in _SECRET_VARS if env.get(v)), None)
         if key and secret:
             token = env.get("AWS_SESSION_TOKEN") or None
-            register_secret(secret)
-            register_secret(token)
-            return (key, secret, token), "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
-        found = session.get_credentials()  # boto3's chain: ~/.aws, profiles, SSO, IMDS...
-        if found is not None:
-            frozen = found.get_frozen_credentials()
+            return keys(key, secret, token), "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+        chain = session.get_credentials()  # boto3's chain: ~/.aws, profiles, SSO, IMDS...
+        if chain is not None:
+            frozen = chain.get_frozen_credentials()
             register_secret(frozen.secret_key)
             register_secret(frozen.token)
-            # Returning no explicit keys keeps boto3's refreshable credentials.
-            return (), f"the AWS credentials from {found.method} (~/.aws/credentials, AWS_PROFILE)"
+            # No explicit keys: boto3 keeps refreshing temporary credentials itself.
+            return {}, f"the AWS credentials from {chain.method} (~/.aws/credentials, AWS_PROFILE)"
         mc = _mc_credentials(self.endpoint)
         if mc is not None:
-            register_secret(mc[1])
-            return (mc[0], mc[1], None), mc[2]
+            return keys(mc[0], mc[1]), mc[2]
         return None, "credentials (none found, requests were anonymous: set AWS_ACCESS_KEY_ID)"
 
     def _fail(self, exc: Exception, what: str, *, head: bool = False) -> LazyError:
         """Turn a botocore exception into one git-lazy error with a redacted one-line message."""
-        where = f"{self.url}: {what}"
+        hint = f"check {self._hint}"
+        kind: type[LazyError] = StoreError
+        text = str(exc)
         if isinstance(exc, ClientError):
             code, status = _code(exc)
-            message = exc.response.get("Error", {}).get("Message", "")
-            detail = f"{code} {message}".strip()
+            text = f"{code} {exc.response.get('Error', {}).get('Message', '')} (HTTP {status})"
             if code in _EXPIRED_CODES:
-                return StoreAuthError(redact(f"{where}: credentials expired ({code}); refresh them"))
-            if head and status == 400:  # HEAD has no body: an expired token shows as a bare 400
-                return StoreAuthError(redact(
-                    f"{where}: credentials expired or rejected (HTTP 400 on HEAD); check {self._hint}"
-                ))
-            if code in _AUTH_CODES or status in (401, 403):
-                return StoreAuthError(redact(f"{where}: access denied ({code}); check {self._hint}"))
-            if code == "NoSuchBucket":
-                return StoreError(redact(f"{where}: bucket {self.bucket!r} does not exist"))
-            if code in _TRANSIENT_CODES or status >= 500 or status == 429:
-                return TransientStoreError(redact(f"{where}: {detail} (HTTP {status})"))
-            return StoreError(redact(f"{where}: {detail} (HTTP {status})"))
-        if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
-            return StoreAuthError(redact(f"{where}: {exc}; check {self._hint}"))
-        if isinstance(exc, NoRegionError):
-            return ConfigError(f"{where}: no region; set AWS_REGION or the store's region")
-        if isinstance(exc, BotoConnectionError):
-            target = self.endpoint or "AWS S3"
-            return StoreUnreachable(redact(f"{where}: cannot reach {target}: {exc}"))
-        if isinstance(exc, (HTTPClientError, IncompleteReadError, OSError)):
-            return TransientStoreError(redact(f"{where}: {exc}"))
-        return StoreError(redact(f"{where}: {exc}"))
+                kind, text = StoreAuthError, f"credentials expired ({code}); refresh them"
+            elif head and status == 400:  # HEAD has no body: an expired token is a bare 400
+                kind, text = StoreAuthError, f"credentials expired or rejected (HTTP 400); {hint}"
+            elif code in _AUTH_CODES or status in (401, 403):
+                kind, text = StoreAuthError, f"access denied ({code}); {hint}"
+            elif code == "NoSuchBucket":
+                text = f"bucket {self.bucket!r} does not exist"
+            elif code in _TRANSIENT_CODES or status >= 500 or status == 429:
+                kind = TransientStoreError
+        elif isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
+            kind, text = StoreAuthError, f"{exc}; {hint}"
+        elif isinstance(exc, bx.NoRegionError):
+            kind, text = ConfigError, "no region; set AWS_REGION or the store's region"
+        elif isinstance(exc, bx.ConnectionError):
+            kind, text = StoreUnreachable, f"cannot reach {self.endpoint or 'AWS S3'}: {exc}"
+        elif isinstance(exc, (bx.HTTPClientError, bx.IncompleteReadError, OSError)):
+            kind = TransientStoreError
+        # One line, whatever botocore put in its message.
+        return kind(" ".join(redact(f"{self.url}: {what}: {text}").split()))
 
     def _call(self, what: str, method: str, *, head: bool = False, **kwargs: Any) -> Any:
         try:
@@ -398,7 +390,9 @@ class S3Store:
         if got != size:
             raise StoreError(f"{self.url}: {oid} has {got} bytes after upload, expected {size}")
 
-    def _complete(self, oid: str, key: str, upload_id: str, etags: dict[int, str], size: int) -> None:
+    def _complete(
+        self, oid: str, key: str, upload_id: str, etags: dict[int, str], size: int
+    ) -> None:
         parts = [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]
         try:
             self._s3().complete_multipart_upload(
@@ -498,8 +492,7 @@ class S3Store:
         except ClientError as exc:
             if _code(exc)[0] not in _MISSING_CODES:
                 raise self._fail(exc, what) from None
-            data = (json.dumps({"format": 1}) + "\n").encode()
-            self._call(what, "put_object", Key=key, Body=data, ContentType="application/json")
+            self._call(what, "put_object", Key=key, Body=MARKER, ContentType="application/json")
         except BotoCoreError as exc:
             raise self._fail(exc, what) from None
         else:
@@ -520,9 +513,11 @@ class S3Store:
                         continue
                     # Some servers report a made-up Initiated date (moto: 2010), so a
                     # part written within the day also proves someone is still at work.
-                    ids = {"Bucket": self.bucket, "Key": upload["Key"], "UploadId": upload["UploadId"]}
+                    ids = {"Bucket": self.bucket, "Key": upload["Key"],
+                           "UploadId": upload["UploadId"]}
                     parts = client.get_paginator("list_parts").paginate(**ids)
-                    if any(p["LastModified"] >= cutoff for pg in parts for p in pg.get("Parts", [])):
+                    if any(p["LastModified"] >= cutoff
+                           for listing in parts for p in listing.get("Parts", [])):
                         continue
                     client.abort_multipart_upload(**ids)
         except (ClientError, BotoCoreError):

@@ -12,6 +12,7 @@ import base64
 import errno
 import getpass
 import hashlib
+import io
 import os
 import posixpath
 import socket
@@ -33,7 +34,7 @@ from ..errors import (
     TransientStoreError,
 )
 from . import ProgressFn
-from .folder import CHUNK, RangeReader, check_format, parallel, temp_name
+from .folder import CHUNK, MARKER, RangeReader, check_format, parallel, temp_name
 from .urls import StoreURL, checked_key, redact, register_secret
 
 __all__ = ["POOL_SIZE", "READ_WINDOW", "SSHStore"]
@@ -64,7 +65,7 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
+class _RefuseUnknown(paramiko.MissingHostKeyPolicy):  # type: ignore[misc]
     """Refuse hosts missing from known_hosts, saying how to trust them (never auto-add)."""
 
     def __init__(self, port: int) -> None:
@@ -173,7 +174,7 @@ class SSHStore:
                     self._channels += 1
                     break
                 if not self._cond.wait(timeout=ACQUIRE_TIMEOUT):
-                    raise TransientStoreError(f"{self.url}: all {POOL_SIZE} SFTP channels stayed busy")
+                    raise TransientStoreError(f"{self.url}: all SFTP channels stayed busy")
             client, generation = self._client, self._generation
         try:
             assert client is not None
@@ -185,6 +186,8 @@ class SSHStore:
                 if generation == self._generation:
                     self._channels -= 1
                 self._cond.notify()
+            if not isinstance(exc, Exception):  # KeyboardInterrupt and friends pass through
+                raise
             raise self._fail(exc, "cannot open an SFTP channel") from None
         return sftp, generation
 
@@ -296,9 +299,7 @@ class SSHStore:
         checked_key(oid)
         try:
             with self._channel() as sftp, open(path, "rb") as src:
-                final = self._path(oid)
-                self._makedirs(sftp, posixpath.dirname(final))
-                self._put(sftp, src, final, oid, size, progress)
+                self._put(sftp, src, self._path(oid), oid, size, progress)
         except Exception as exc:
             raise self._fail(exc, f"cannot upload {oid}") from None
 
@@ -306,9 +307,17 @@ class SSHStore:
         self, sftp: paramiko.SFTPClient, src: Any, final: str, oid: str, size: int,
         progress: ProgressFn,
     ) -> None:
-        temp = posixpath.join(posixpath.dirname(final), temp_name(oid))
+        parent = posixpath.dirname(final)
+        temp = posixpath.join(parent, temp_name(oid))
+        self._makedirs(sftp, parent)
         try:
-            with sftp.open(temp, "wx") as out:
+            out = sftp.open(temp, "wx")
+        except FileNotFoundError:  # a remembered directory was removed meanwhile
+            self._dirs.clear()
+            self._makedirs(sftp, parent)
+            out = sftp.open(temp, "wx")
+        try:
+            with out:
                 out.set_pipelined(True)  # do not wait for each write's ack
                 while True:
                     data = src.read(CHUNK)
@@ -387,7 +396,6 @@ class SSHStore:
         """Create the remote folder and its git-lazy.json; refuse another format."""
         try:
             with self._channel() as sftp:
-                self._makedirs(sftp, self._root)
                 marker = posixpath.join(self._root, "git-lazy.json")
                 try:
                     with sftp.open(marker, "r") as f:
@@ -395,9 +403,8 @@ class SSHStore:
                 except OSError as exc:
                     if exc.errno != errno.ENOENT:
                         raise
-                    data = b'{"format": 1}\n'
-                    with _Bytes(data) as src:
-                        self._put(sftp, src, marker, "git-lazy.json", len(data), lambda n: None)
+                    self._put(sftp, io.BytesIO(MARKER), marker, "git-lazy.json", len(MARKER),
+                              lambda n: None)
                     return
         except Exception as exc:
             raise self._fail(exc, "cannot prepare the store") from None
@@ -407,23 +414,6 @@ class SSHStore:
         """Close every channel and the connection."""
         with self._cond:
             self._reset()
-
-
-class _Bytes:
-    """The least file object ``_put`` needs, over a small byte string."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def read(self, n: int) -> bytes:
-        data, self._data = self._data[:n], self._data[n:]
-        return data
-
-    def __enter__(self) -> _Bytes:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
 
 
 class _Windows:

@@ -312,7 +312,7 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """Scrub passwords in URLs, AWS signatures, tokens and registered secrets from ``text``."""
+    """Scrub secrets (URL passwords, AWS signatures, tokens, registered values) and escapes."""
     text = str(text)
     with _SECRETS_LOCK:
         secrets = sorted(_SECRETS, key=len, reverse=True)
@@ -324,4 +324,5 @@ def redact(text: str) -> str:
             text = text.replace(quoted, "***")
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    # Server-sent text may carry terminal escapes (RELIABILITY.md 1d): keep only \t and \n.
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "?", text)

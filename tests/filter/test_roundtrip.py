@@ -1,0 +1,238 @@
+"""Real git through the filter: add, commit, checkout give back the same bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import resource
+from pathlib import Path
+
+import pytest
+from lazyhelpers import (
+    assert_clean_status,
+    assert_pointer,
+    cache_dir,
+    git,
+    lazy,
+    make_repo,
+    pointer_text,
+    sha256_file,
+    write_stream,
+)
+
+
+#: git options that check out or add with our filter off (what a filter-less git sees).
+NOFILTER = ("-c", "filter.lazy.process=", "-c", "filter.lazy.required=false")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", "*.bin")
+
+
+def commit_all(repo: Path, message: str = "data") -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+
+
+def switch_away_and_back(repo: Path) -> None:
+    """Check out a branch without the data, then the branch with it again."""
+    git(repo, "checkout", "-q", "--orphan", "empty")
+    git(repo, "rm", "-rfq", ".")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "empty")
+    assert not [p for p in repo.iterdir() if p.name != ".git"]
+    git(repo, "checkout", "-q", "main")
+
+
+CASES = {
+    "tiny": b"hello\n",
+    "binary with NUL": bytes(range(256)) * 300,
+    "exactly a packet": b"p" * 65516,
+    "packet plus one": b"q" * 65517,
+    "two packets": b"r" * (2 * 65516),
+    "pointer-sized": b"v" * 1023,
+    "just past pointer size": b"w" * 1025,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_round_trip(repo: Path, name: str) -> None:
+    data = CASES[name]
+    (repo / "f.bin").write_bytes(data)
+    commit_all(repo)
+    oid = hashlib.sha256(data).hexdigest()
+    assert_pointer(repo, "HEAD", "f.bin", oid, len(data))
+    assert (cache_dir() / "objects" / oid[:2] / oid[2:4] / oid).read_bytes() == data
+    assert_clean_status(repo)
+    switch_away_and_back(repo)
+    assert (repo / "f.bin").read_bytes() == data
+    assert_clean_status(repo)
+
+
+def test_empty_file_stays_the_empty_blob(repo: Path) -> None:
+    (repo / "empty.bin").write_bytes(b"")
+    commit_all(repo)
+    assert git(repo, "cat-file", "-s", "HEAD:empty.bin").stdout.strip() == b"0"
+    switch_away_and_back(repo)
+    assert (repo / "empty.bin").read_bytes() == b""
+    assert_clean_status(repo)
+
+
+@pytest.mark.parametrize("name", ["with space.bin", "ünïcødé.bin", "-dash.bin", "sub dir/#hash $x 'q'.bin"])
+def test_odd_names(repo: Path, name: str) -> None:
+    path = repo / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(b"content of " + name.encode())
+    commit_all(repo)
+    oid = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert_pointer(repo, "HEAD", name, oid, path.stat().st_size)
+    switch_away_and_back(repo)
+    assert path.read_bytes() == b"content of " + name.encode()
+    assert_clean_status(repo)
+    listing = lazy(repo, "ls-files", "--long").stdout.decode()
+    assert f"{oid} * {name} (" in listing
+
+
+def test_uncached_object_checks_out_as_its_pointer_and_is_not_modified(repo: Path, tmp_path: Path) -> None:
+    (repo / "a.bin").write_bytes(b"A" * 5000)
+    commit_all(repo)
+    oid = hashlib.sha256(b"A" * 5000).hexdigest()
+    clone = tmp_path / "clone"
+    os.environ["GIT_LAZY_CACHE_DIR"] = str(tmp_path / "empty-cache")
+    git(None, "clone", "-q", str(repo), str(clone))
+    assert (clone / "a.bin").read_bytes() == pointer_text(oid, 5000)
+    assert_clean_status(clone)
+    assert lazy(clone, "ls-files").stdout.decode() == f"{oid[:10]} - a.bin (4.9 KiB)\n"
+    # the pointer survives a re-add untouched, and no object appears from it
+    git(clone, "add", "--renormalize", ".")
+    assert_clean_status(clone)
+    assert not (tmp_path / "empty-cache" / "objects").exists()
+
+
+def test_objects_over_smudgemax_are_materialized_by_the_hook(repo: Path) -> None:
+    git(repo, "config", "lazy.smudgemax", "64k")
+    oid = write_stream(repo / "big.bin", 300_000, seed=1)
+    commit_all(repo)
+    switch_away_and_back(repo)
+    assert sha256_file(repo / "big.bin") == oid
+    assert_clean_status(repo)
+
+
+def test_git_lazy_checkout_fills_pointers_from_the_cache(repo: Path, tmp_path: Path) -> None:
+    (repo / "a.bin").write_bytes(b"payload")
+    commit_all(repo)
+    clone = tmp_path / "clone"
+    git(None, "clone", "-q", "--no-checkout", str(repo), str(clone))
+    git(clone, *NOFILTER, "checkout", "-q", "main")
+    assert (clone / "a.bin").read_bytes().startswith(b"version https://git-lfs")
+    lazy(clone, "checkout")
+    assert (clone / "a.bin").read_bytes() == b"payload"
+    assert_clean_status(clone)
+
+
+def test_checkout_never_overwrites_a_file_the_user_changed(repo: Path, tmp_path: Path) -> None:
+    (repo / "a.bin").write_bytes(b"payload")
+    commit_all(repo)
+    clone = tmp_path / "clone"
+    git(None, "clone", "-q", "--no-checkout", str(repo), str(clone))
+    git(clone, *NOFILTER, "checkout", "-q", "main")
+    (clone / "a.bin").write_bytes(b"my own edit")
+    lazy(clone, "checkout")
+    assert (clone / "a.bin").read_bytes() == b"my own edit"
+
+
+def test_checkout_never_writes_through_a_symlinked_folder(repo: Path, tmp_path: Path) -> None:
+    (repo / "d").mkdir()
+    (repo / "d" / "a.bin").write_bytes(b"payload")
+    commit_all(repo)
+    clone = tmp_path / "clone"
+    git(None, "clone", "-q", "--no-checkout", str(repo), str(clone))
+    git(clone, *NOFILTER, "checkout", "-q", "main")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    pointer = (clone / "d" / "a.bin").read_bytes()
+    (outside / "a.bin").write_bytes(pointer)
+    (clone / "d" / "a.bin").unlink()
+    (clone / "d").rmdir()
+    (clone / "d").symlink_to(outside)
+    proc = lazy(clone, "checkout", check=False)
+    assert proc.returncode != 0
+    assert b"beyond a symlink" in proc.stderr
+    assert (outside / "a.bin").read_bytes() == pointer
+
+
+def test_pointer_like_text_is_plain_content(repo: Path) -> None:
+    fake = pointer_text("A" * 64, 3)  # uppercase oid: not a pointer
+    extra = pointer_text("a" * 64, 3) + b"trailing data\n"
+    (repo / "fake.bin").write_bytes(fake)
+    (repo / "extra.bin").write_bytes(extra)
+    commit_all(repo)
+    assert_pointer(repo, "HEAD", "fake.bin", hashlib.sha256(fake).hexdigest(), len(fake))
+    assert_pointer(repo, "HEAD", "extra.bin", hashlib.sha256(extra).hexdigest(), len(extra))
+    switch_away_and_back(repo)
+    assert (repo / "fake.bin").read_bytes() == fake
+    assert (repo / "extra.bin").read_bytes() == extra
+
+
+def test_malformed_pointer_committed_without_the_filter_passes_through(repo: Path) -> None:
+    bad = pointer_text("a" * 64, 3).replace(b"sha256:", b"sha1:")
+    (repo / "bad.bin").write_bytes(bad)
+    git(repo, *NOFILTER, "add", "bad.bin")
+    git(repo, "commit", "-q", "-m", "bad")
+    switch_away_and_back(repo)
+    assert (repo / "bad.bin").read_bytes() == bad
+
+
+def test_worktree(repo: Path, tmp_path: Path) -> None:
+    (repo / "a.bin").write_bytes(b"in a worktree")
+    commit_all(repo)
+    git(repo, "branch", "side")
+    wt = tmp_path / "wt dir"
+    git(repo, "worktree", "add", "-q", str(wt), "side")
+    assert (wt / "a.bin").read_bytes() == b"in a worktree"
+    (wt / "b.bin").write_bytes(b"added in the worktree")
+    commit_all(wt)
+    assert_pointer(wt, "HEAD", "b.bin", hashlib.sha256(b"added in the worktree").hexdigest(), 21)
+    assert_clean_status(wt)
+
+
+def test_git_dir_and_work_tree_variables(repo: Path, tmp_path: Path) -> None:
+    (repo / "a.bin").write_bytes(b"via GIT_DIR")
+    env = dict(os.environ, GIT_DIR=str(repo / ".git"), GIT_WORK_TREE=str(repo))
+    git(tmp_path, "add", "-A", env=env)
+    git(tmp_path, "commit", "-q", "-m", "x", env=env)
+    assert_pointer(repo, "HEAD", "a.bin", hashlib.sha256(b"via GIT_DIR").hexdigest(), 11)
+    assert lazy(tmp_path, "ls-files", env=env).stdout.decode().endswith("* a.bin (11 B)\n")
+
+
+def test_repo_path_with_spaces(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "my data repo", "*.bin")
+    (repo / "a.bin").write_bytes(b"spaces")
+    commit_all(repo)
+    switch_away_and_back(repo)
+    assert (repo / "a.bin").read_bytes() == b"spaces"
+    assert_clean_status(repo)
+
+
+def test_add_from_a_subfolder_and_status_after_commit(repo: Path) -> None:
+    (repo / "nested" / "deeper").mkdir(parents=True)
+    for i in range(30):
+        (repo / "nested" / "deeper" / f"{i}.bin").write_bytes(os.urandom(2000))
+    git(repo / "nested", "add", ".")
+    git(repo, "commit", "-q", "-m", "many")
+    assert_clean_status(repo)
+    assert len(lazy(repo, "ls-files").stdout.splitlines()) == 30
+
+
+@pytest.mark.slow
+def test_multi_gib_file_streams_with_flat_memory(repo: Path) -> None:
+    size = (2 << 30) + 12345
+    oid = write_stream(repo / "huge.bin", size, seed=7)
+    commit_all(repo)
+    assert_pointer(repo, "HEAD", "huge.bin", oid, size)
+    switch_away_and_back(repo)
+    assert sha256_file(repo / "huge.bin") == oid
+    assert_clean_status(repo)
+    # ru_maxrss of children covers git and every git-lazy process it started.
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert peak_mib < 150, f"peak RSS {peak_mib:.0f} MiB"

@@ -1,0 +1,91 @@
+"""Shared test vocabulary: run git and git-lazy, make data, assert what users see."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+__all__ = [
+    "assert_clean_status",
+    "assert_pointer",
+    "git",
+    "lazy",
+    "make_repo",
+    "pointer_text",
+    "sha256_file",
+    "write_stream",
+]
+
+
+def git(repo: Path | str | None, *args: str, input: bytes | None = None, check: bool = True,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run real git in ``repo``; fail the test with git's stderr when ``check``."""
+    proc = subprocess.run(["git", *args], cwd=repo, input=input, capture_output=True, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr.decode()}")
+    return proc
+
+
+def lazy(repo: Path | str | None, *args: str, input: bytes | None = None, check: bool = True,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git lazy ARGS`` in ``repo``, the way a user does."""
+    return git(repo, "lazy", *args, input=input, check=check, env=env)
+
+
+def make_repo(path: Path, *patterns: str) -> Path:
+    """Create a repository with git-lazy installed and ``patterns`` tracked and committed."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q")
+    lazy(path, "install", "--local")
+    if patterns:
+        lazy(path, "track", *patterns)
+        git(path, "add", ".gitattributes")
+        git(path, "commit", "-q", "-m", "track")
+    return path
+
+
+def write_stream(path: Path, size: int, seed: int = 0) -> str:
+    """Write ``size`` seeded bytes in 1 MiB chunks without holding them; return the sha256."""
+    block = hashlib.sha256(str(seed).encode()).digest() * (1024 * 1024 // 32)
+    digest = hashlib.sha256()
+    with open(path, "wb") as f:
+        left, counter = size, 0
+        while left:
+            chunk = (counter.to_bytes(8, "big") + block)[: min(left, len(block))]
+            digest.update(chunk)
+            f.write(chunk)
+            left -= len(chunk)
+            counter += 1
+    return digest.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """Hash a file by streaming it."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def pointer_text(oid: str, size: int) -> bytes:
+    """The canonical pointer for an object, written out independently of git_lazydata."""
+    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {size}\n".encode()
+
+
+def assert_pointer(repo: Path, rev: str, path: str, oid: str, size: int) -> None:
+    """The blob git stores for ``path`` at ``rev`` is the pointer of (oid, size)."""
+    assert git(repo, "cat-file", "blob", f"{rev}:{path}").stdout == pointer_text(oid, size)
+
+
+def assert_clean_status(repo: Path) -> None:
+    """``git status`` shows nothing to commit."""
+    out = git(repo, "status", "--porcelain", "--untracked-files=no").stdout.decode()
+    assert out == "", f"git status is not clean:\n{out}"
+
+
+def cache_dir() -> Path:
+    """The object cache the isolated environment points at."""
+    return Path(os.environ["GIT_LAZY_CACHE_DIR"])

@@ -1,0 +1,93 @@
+"""The object cache: verified, atomic inserts, safe under concurrent writers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from git_lazydata.cache import Cache
+from git_lazydata.errors import ChecksumMismatch
+
+
+def test_insert_places_object_by_oid(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    data = b"some bytes" * 1000
+    oid, size = cache.insert([data[:7], data[7:]])
+    assert oid == hashlib.sha256(data).hexdigest() and size == len(data)
+    assert cache.path(oid) == tmp_path / "objects" / oid[:2] / oid[2:4] / oid
+    assert cache.path(oid).read_bytes() == data
+    assert cache.has(oid, size) and not cache.has(oid, size + 1)
+
+
+def test_mismatch_leaves_nothing_behind(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    wrong = hashlib.sha256(b"other").hexdigest()
+    with pytest.raises(ChecksumMismatch) as info:
+        cache.insert([b"data"], expect_oid=wrong)
+    assert info.value.expected == wrong
+    assert not cache.has(wrong)
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert not (tmp_path / "objects").exists() or not any((tmp_path / "objects").rglob("*"))
+
+
+def test_interrupted_insert_is_never_visible(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+
+    def chunks():
+        yield b"x" * 100
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        cache.insert(chunks())
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert not (tmp_path / "objects").exists()
+
+
+def test_objects_are_read_only(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    oid, _ = cache.insert([b"abc"])
+    assert cache.path(oid).stat().st_mode & 0o222 == 0
+
+
+def test_path_refuses_a_non_oid(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        Cache(tmp_path).path("../../etc/passwd")
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from git_lazydata.cache import Cache
+cache = Cache(Path(sys.argv[1]))
+for i in range(40):
+    cache.insert([b"shared object", b"x" * 100000])
+    cache.insert([sys.argv[2].encode() * 1000, str(i).encode()])
+"""
+
+
+def test_many_processes_insert_at_once(tmp_path: Path) -> None:
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(n)]) for n in range(6)
+    ]
+    assert [p.wait() for p in procs] == [0] * 6
+    objects = [p for p in (tmp_path / "objects").rglob("*") if p.is_file()]
+    assert len(objects) == 1 + 6 * 40
+    for path in objects:
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_stale_temps_are_removed_and_young_ones_kept(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    (tmp_path / "tmp").mkdir()
+    old, young = tmp_path / "tmp" / "old", tmp_path / "tmp" / "young"
+    old.write_bytes(b"1")
+    young.write_bytes(b"2")
+    os.utime(old, (1, 1))
+    assert cache.remove_stale_temps() == 1
+    assert not old.exists() and young.exists()
