@@ -1,0 +1,161 @@
+"""install / uninstall / track / untrack, as a user runs them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from lazyhelpers import git, lazy
+
+HOOKS = ("pre-push", "post-checkout", "post-merge")
+
+
+def config(repo: Path, scope: str) -> str:
+    return git(repo, "config", f"--{scope}", "--get-regexp", r"^filter\.lazy\.", check=False).stdout.decode()
+
+
+def test_install_local_is_idempotent(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    git(None, "init", "-q", str(repo))
+    lazy(None, "uninstall", "--global")
+    for _ in range(2):
+        lazy(repo, "install", "--local")
+    assert config(repo, "local").splitlines() == [
+        "filter.lazy.process git-lazy filter-process",
+        "filter.lazy.clean git-lazy clean -- %f",
+        "filter.lazy.smudge git-lazy smudge -- %f",
+        "filter.lazy.required true",
+    ]
+    for name in HOOKS:
+        hook = repo / ".git" / "hooks" / name
+        assert os.access(hook, os.X_OK)
+        assert f'git lazy hook {name} "$@"' in hook.read_text()
+        assert not (repo / ".git" / "hooks" / f"{name}.pre-git-lazy").exists()
+
+
+def test_uninstall_removes_everything_and_is_idempotent(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    git(None, "init", "-q", str(repo))
+    lazy(repo, "install", "--local")
+    for _ in range(2):
+        lazy(repo, "uninstall", "--local")
+    assert config(repo, "local") == ""
+    assert not any((repo / ".git" / "hooks" / name).exists() for name in HOOKS)
+
+
+def test_existing_hook_is_kept_chained_and_restored(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    git(None, "init", "-q", str(repo))
+    hooks = repo / ".git" / "hooks"
+    mine = hooks / "post-checkout"
+    mine.write_text('#!/bin/sh\necho "mine $*" >> "$(git rev-parse --git-dir)/ran"\n')
+    mine.chmod(0o755)
+    lazy(repo, "install", "--local")
+    lazy(repo, "install", "--local")
+    assert (hooks / "post-checkout.pre-git-lazy").read_text().startswith("#!/bin/sh\necho")
+    (repo / "f").write_text("x")
+    git(repo, "add", "f")
+    git(repo, "commit", "-q", "-m", "x")
+    git(repo, "checkout", "-q", "-b", "other")
+    assert (repo / ".git" / "ran").read_text().startswith("mine ")
+    lazy(repo, "uninstall", "--local")
+    assert mine.read_text().startswith("#!/bin/sh\necho")
+    assert not (hooks / "post-checkout.pre-git-lazy").exists()
+
+
+def test_chained_pre_push_hook_gets_stdin_and_can_refuse(tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    git(None, "init", "-q", "--bare", str(remote))
+    repo = tmp_path / "r"
+    git(None, "init", "-q", str(repo))
+    hook = repo / ".git" / "hooks" / "pre-push"
+    hook.write_text('#!/bin/sh\ncat > "$(git rev-parse --git-dir)/stdin"\nexit 1\n')
+    hook.chmod(0o755)
+    lazy(repo, "install", "--local")
+    (repo / "f").write_text("x")
+    git(repo, "add", "f")
+    git(repo, "commit", "-q", "-m", "x")
+    proc = git(repo, "push", "-q", str(remote), "main", check=False)
+    assert proc.returncode != 0
+    assert (repo / ".git" / "stdin").read_text().startswith("refs/heads/main ")
+    assert git(remote, "branch", "--list").stdout == b""
+
+
+def test_hooks_path_is_honoured(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    git(None, "init", "-q", str(repo))
+    git(repo, "config", "core.hooksPath", "my-hooks")
+    lazy(repo, "install", "--local")
+    assert all((repo / "my-hooks" / name).is_file() for name in HOOKS)
+    assert not (repo / ".git" / "hooks" / "pre-push").exists()
+
+
+def test_hook_explains_itself_when_git_lazy_is_missing(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    git(None, "init", "-q", str(repo))
+    lazy(repo, "install", "--local")
+    env = dict(os.environ, PATH="/usr/bin:/bin")
+    proc = git(repo, "-c", "core.hooksPath=.git/hooks", "commit", "--allow-empty", "-q", "-m", "x", env=env)
+    hook = repo / ".git" / "hooks" / "post-checkout"
+    import subprocess
+
+    run = subprocess.run([str(hook), "0" * 40, "0" * 40, "1"], cwd=repo, env=env, capture_output=True)
+    assert proc.returncode == 0
+    assert run.returncode == 2
+    assert b"'git-lazy' was not found on your PATH" in run.stderr
+
+
+def test_track_writes_gitattributes_like_git_lfs(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    git(None, "init", "-q", str(repo))
+    out = lazy(repo, "track", "*.bin", "my file.dat", "*.bin").stdout.decode()
+    assert 'Tracking "*.bin"' in out and 'Tracking "my file.dat"' in out
+    lazy(repo, "track", "*.bin")
+    assert (repo / ".gitattributes").read_text() == (
+        "*.bin filter=lazy diff=lazy merge=lazy -text\n"
+        "my[[:space:]]file.dat filter=lazy diff=lazy merge=lazy -text\n"
+    )
+    listing = lazy(repo, "track").stdout.decode()
+    assert "    *.bin (.gitattributes)" in listing and "    my file.dat (.gitattributes)" in listing
+    attrs = git(repo, "check-attr", "filter", "--", "my file.dat").stdout
+    assert attrs == b"my file.dat: filter: lazy\n"
+
+
+def test_track_from_a_subfolder_is_relative_to_it(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    git(None, "init", "-q", str(repo))
+    (repo / "data" / "raw").mkdir(parents=True)
+    lazy(repo / "data", "track", "*.csv")
+    assert (repo / ".gitattributes").read_text() == "data/*.csv filter=lazy diff=lazy merge=lazy -text\n"
+    assert git(repo, "check-attr", "filter", "--", "data/raw/x.csv").stdout.endswith(b"unspecified\n")
+    assert git(repo, "check-attr", "filter", "--", "data/x.csv").stdout.endswith(b"lazy\n")
+
+
+def test_untrack_keeps_other_lines(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    git(None, "init", "-q", str(repo))
+    (repo / ".gitattributes").write_text("*.txt text\n")
+    lazy(repo, "track", "*.bin", "*.dat")
+    lazy(repo, "untrack", "*.bin")
+    assert (repo / ".gitattributes").read_text() == (
+        "*.txt text\n*.dat filter=lazy diff=lazy merge=lazy -text\n"
+    )
+
+
+@pytest.mark.parametrize("pattern", [".gitattributes", "sub/.gitmodules", ".lazyconfig"])
+def test_track_refuses_git_files(tmp_path: Path, pattern: str) -> None:
+    repo = tmp_path / "r"
+    git(None, "init", "-q", str(repo))
+    proc = lazy(repo, "track", pattern, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.decode().startswith("git-lazy: refusing to track")
+    assert len(proc.stderr.splitlines()) == 1
+    assert not (repo / ".gitattributes").exists()
+
+
+def test_commands_outside_a_repository_give_one_line(tmp_path: Path) -> None:
+    proc = lazy(tmp_path, "ls-files", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.decode().startswith("git-lazy: not in a git repository")
+    assert len(proc.stderr.splitlines()) == 1
