@@ -9,13 +9,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from . import __version__
 from .errors import LazyError
 from .settings import trace_enabled
+
+if TYPE_CHECKING:
+    from .transfer import TransferResult
 
 __all__ = ["cli", "main"]
 
@@ -129,6 +132,134 @@ def checkout(paths: tuple[str, ...]) -> None:
         click.echo(f"{len(result.missing)} file(s) not in the cache; 'git lazy fetch' gets them.", err=True)
     if result.skipped:
         raise LazyError(f"{len(result.skipped)} file(s) could not be written")
+
+
+@cli.group()
+def remote() -> None:
+    """Manage the stores of this repository."""
+
+
+@remote.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--endpoint", default=None, help="S3-compatible endpoint, e.g. https://minio.example:9000.")
+@click.option("--local", is_flag=True, help="Write to .git/config instead of the committed .lazyconfig.")
+def remote_add(name: str, url: str, endpoint: str | None, local: bool) -> None:
+    """Add store NAME at URL (folder, s3:// or ssh://)."""
+    from .ops import remote as ops
+
+    result = ops.add(name, url, endpoint=endpoint, local=local)
+    if result.warning:
+        click.echo(f"warning: {result.warning}", err=True)
+    click.echo(f"Added store {name!r} to {result.where}.")
+
+
+@remote.command("list")
+def remote_list() -> None:
+    """List stores in the order they are read."""
+    from .ops import remote as ops
+    from .stores.urls import redact
+
+    cfg = ops.list_remotes()
+    for message in cfg.warnings:
+        click.echo(f"warning: {_safe(message)}", err=True)
+    for r in cfg.remotes.values():
+        flags = [w for w, on in (("default", r.name == cfg.default), ("committed", r.committed),
+                                 ("not accepted for push", not r.pushable)) if on]
+        extra = f" ({', '.join(flags)})" if flags else ""
+        endpoint = f" endpoint={r.endpoint}" if r.endpoint else ""
+        click.echo(f"{_safe(r.name)}\t{_safe(redact(r.url))}{endpoint}{extra}")
+
+
+@remote.command("remove")
+@click.argument("name")
+def remote_remove(name: str) -> None:
+    """Forget store NAME (nothing in the store is deleted)."""
+    from .ops import remote as ops
+
+    ops.remove(name)
+    click.echo(f"Removed store {name!r}.")
+
+
+@remote.command("default")
+@click.argument("name")
+@click.option("--local", is_flag=True, help="Only for this clone (.git/config).")
+def remote_default(name: str, local: bool) -> None:
+    """Make NAME the store that push uses."""
+    from .ops import remote as ops
+
+    ops.set_default(name, local=local)
+    click.echo(f"Default store is now {name!r}.")
+
+
+@remote.command("accept")
+@click.argument("name")
+def remote_accept(name: str) -> None:
+    """Allow pushing to committed store NAME at its current URL."""
+    from .ops import remote as ops
+    from .stores.urls import redact
+
+    r = ops.accept(name)
+    click.echo(f"Pushing to {name!r} ({redact(r.url)}) is allowed from this clone.")
+
+
+def _report(result: TransferResult, verb: str) -> None:
+    from .stores.urls import redact
+
+    for oid, reason in sorted(result.failed.items()):
+        click.echo(f"failed: {oid}: {_safe(redact(reason))}", err=True)
+
+
+@cli.command()
+@click.argument("store", required=False)
+@click.argument("revs", nargs=-1)
+@click.option("--all", "all_refs", is_flag=True, help="Every object referenced by any branch or tag.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Parallel transfers (default 8).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress.")
+def push(store: str | None, revs: tuple[str, ...], all_refs: bool, jobs: int | None, quiet: bool) -> None:
+    """Upload to STORE what REVS (default HEAD, or --all) reference and it lacks."""
+    from .ops.transfer_ops import push as run
+
+    remote_, result, warnings = run(store, list(revs), all_refs=all_refs, jobs=jobs, quiet=quiet)
+    for message in warnings:
+        click.echo(f"warning: {_safe(message)}", err=True)
+    _report(result, "upload")
+    if not quiet:
+        click.echo(
+            f"Uploaded {len(result.done)} object(s) ({human(result.bytes)}) to {remote_.name}; "
+            f"{len(result.present)} already there.",
+            err=True,
+        )
+    if result.failed:
+        raise LazyError(f"{len(result.failed)} object(s) could not be uploaded to {remote_.name}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1)
+@click.option("--rev", default=None, help="Fetch the files of this revision into the cache only.")
+@click.option("--all", "all_files", is_flag=True, help="Every tracked file.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Parallel transfers (default 8).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress.")
+def fetch(paths: tuple[str, ...], rev: str | None, all_files: bool, jobs: int | None, quiet: bool) -> None:
+    """Download PATHS (files, folders or globs) from the stores and write them out."""
+    from .ops.transfer_ops import fetch as run
+
+    result = run(list(paths), rev=rev, all_files=all_files, jobs=jobs, quiet=quiet)
+    for message in result.warnings:
+        click.echo(f"warning: {_safe(message)}", err=True)
+    _report(result.transfer, "download")
+    if result.checkout:
+        for path, reason in result.checkout.skipped:
+            click.echo(f"skipped {_safe(path.decode('utf-8', 'replace'))}: {reason}", err=True)
+    if not quiet:
+        written = len(result.checkout.written) if result.checkout else 0
+        click.echo(
+            f"Downloaded {len(result.transfer.done)} object(s) ({human(result.transfer.bytes)}); "
+            f"{written} file(s) written.",
+            err=True,
+        )
+    if result.transfer.failed:
+        raise LazyError(f"{len(result.transfer.failed)} object(s) could not be downloaded")
 
 
 def main(argv: list[str]) -> int:

@@ -56,21 +56,34 @@ class Repo:
         return self.work_tree
 
 
-def pointer_entries(rows: list[tuple[bytes, str, str]], cwd: str | os.PathLike[str]) -> list[Entry]:
-    """Keep the (path, mode, blob) rows whose blob is a pointer.
+def pointers_of_blobs(blobs: list[str], cwd: str | os.PathLike[str] | None) -> dict[str, Pointer]:
+    """Return {blob: pointer} for the blobs that are pointers.
 
-    Two passes as git-lfs does: blob sizes first, then the content of blobs small
-    enough to be a pointer.
+    Two passes as git-lfs does: sizes first (non-blobs are dropped there), then the
+    content of blobs small enough to be a pointer.
     """
-    blobs = {blob for _, mode, blob in rows if mode in ("100644", "100755")}
-    sizes = blob_sizes(sorted(blobs), cwd=cwd)
+    sizes = blob_sizes(blobs, cwd=cwd)
     small = [b for b, size in sizes.items() if 0 < size < MAX_POINTER_SIZE]
     pointers = {}
     for blob, data in blob_contents(small, cwd=cwd).items():
         pointer = parse(data)
         if pointer is not None:
             pointers[blob] = pointer
+    return pointers
+
+
+def pointer_entries(rows: list[tuple[bytes, str, str]], cwd: str | os.PathLike[str] | None) -> list[Entry]:
+    """Keep the (path, mode, blob) rows whose blob is a pointer."""
+    blobs = sorted({blob for _, mode, blob in rows if mode in ("100644", "100755")})
+    pointers = pointers_of_blobs(blobs, cwd)
     return [Entry(path, mode, blob, pointers[blob]) for path, mode, blob in rows if blob in pointers]
+
+
+def pointers_in_history(revs: list[str], cwd: str | os.PathLike[str] | None = None) -> list[Pointer]:
+    """Return every pointer in the commits reachable from ``revs`` (``--all`` works)."""
+    out = git("rev-list", "--objects", "--no-object-names", *revs, "--", cwd=cwd)
+    names = out.decode().split()
+    return list(pointers_of_blobs(names, cwd).values())
 
 
 def index_rows(cwd: Path | None = None, paths: list[str] | None = None) -> list[tuple[bytes, str, str]]:

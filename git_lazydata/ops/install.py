@@ -44,6 +44,10 @@ def install(scope: str = "global") -> InstallResult:
         git("config", f"--{scope}", "--replace-all", key, value)
     if repo is None:
         return InstallResult(scope)
+    if repo.work_tree is not None:
+        from .remote import accept_committed
+
+        accept_committed()  # installing in a clone is consent to push to its stores
     return InstallResult(scope, install_hooks(repo.hooks_dir), str(repo.hooks_dir))
 
 

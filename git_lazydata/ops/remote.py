@@ -1,0 +1,108 @@
+"""``git lazy remote add/list/remove/default``: the stores of a repository.
+
+Stores go to ``.lazyconfig`` (committed, shared with every clone) unless ``--local``
+or the URL holds a password, which only ever goes to ``.git/config``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..config import LAZYCONFIG, LazyConfig, Remote, load_config
+from ..errors import ConfigError
+from ..gitcmd import GitError, git
+from ..repo import Repo
+from ..stores.urls import parse_store_url
+
+__all__ = ["AddResult", "accept", "accept_committed", "add", "list_remotes", "remove", "set_default"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """Where a store was written, and any warning for the user."""
+
+    where: str
+    warning: str | None = None
+
+
+def _set(repo_top: str, local: bool, key: str, value: str) -> None:
+    where = ["--local"] if local else ["--file", LAZYCONFIG]
+    git("config", *where, key, value, cwd=repo_top)
+
+
+def add(name: str, url: str, *, endpoint: str | None = None, local: bool = False) -> AddResult:
+    """Add (or replace) store ``name``; the first store added becomes the default."""
+    work_tree = Repo.discover().require_work_tree()
+    if not _NAME.match(name):
+        raise ConfigError(f"not a store name: {name!r} (letters, digits, '-' and '_')")
+    parsed = parse_store_url(url, base=work_tree)  # refuses malformed and unsafe URLs
+    warning = None
+    if parsed.has_password and not local:
+        local = True
+        warning = f"the URL of {name!r} holds a password, so it was written to .git/config only, never to {LAZYCONFIG}"
+    if endpoint is not None and not re.match(r"^https?://[^\s/]+/?$", endpoint):
+        raise ConfigError(f"not an endpoint URL: {endpoint!r} (expected http(s)://host[:port])")
+    top = str(work_tree)
+    had_default = load_config(work_tree).default
+    _set(top, local, f"lazy.remote.{name}.url", url)
+    if endpoint:
+        _set(top, local, f"lazy.remote.{name}.endpoint", endpoint)
+    # Adding a store is the user's consent to push there.
+    git("config", "--local", f"lazy.remote.{name}.accepted", url, cwd=top)
+    if not had_default:
+        _set(top, local, "lazy.remote", name)
+    return AddResult(".git/config" if local else LAZYCONFIG, warning)
+
+
+def list_remotes() -> LazyConfig:
+    """Return the merged configuration (stores in the order they are read)."""
+    return load_config(Repo.discover().require_work_tree())
+
+
+def remove(name: str) -> None:
+    """Forget store ``name`` in this repository (nothing in the store is deleted)."""
+    work_tree = Repo.discover().require_work_tree()
+    cfg = load_config(work_tree)
+    if name not in cfg.remotes:
+        raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
+    top = str(work_tree)
+    for where in (["--local"], ["--file", LAZYCONFIG]):
+        try:
+            git("config", *where, "--remove-section", f"lazy.remote.{name}", cwd=top)
+        except GitError:
+            pass  # not defined in that file
+        value = git("config", *where, "--get", "lazy.remote", cwd=top, check=False).decode().strip()
+        if value == name:
+            git("config", *where, "--unset", "lazy.remote", cwd=top, check=False)
+
+
+def set_default(name: str, *, local: bool = False) -> None:
+    """Make ``name`` the store that push uses by default."""
+    work_tree = Repo.discover().require_work_tree()
+    if name not in load_config(work_tree).remotes:
+        raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
+    _set(str(work_tree), local, "lazy.remote", name)
+
+
+def accept(name: str) -> Remote:
+    """Accept the current URL of store ``name`` for push from this clone."""
+    work_tree = Repo.discover().require_work_tree()
+    remote = load_config(work_tree).remotes.get(name)
+    if remote is None:
+        raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
+    git("config", "--local", f"lazy.remote.{name}.accepted", remote.url, cwd=str(work_tree))
+    return remote
+
+
+def accept_committed() -> list[Remote]:
+    """Record the URLs of the committed stores as accepted for push (on install)."""
+    work_tree = Repo.discover().require_work_tree()
+    accepted = []
+    for remote in load_config(work_tree).remotes.values():
+        if remote.committed and remote.accepted != remote.url:
+            git("config", "--local", f"lazy.remote.{remote.name}.accepted", remote.url, cwd=str(work_tree))
+            accepted.append(remote)
+    return accepted

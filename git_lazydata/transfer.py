@@ -1,0 +1,175 @@
+"""The transfer engine: moves many objects between the cache and stores, in parallel.
+
+Stores only move bytes (stores/__init__.py). This module does everything around
+that, once: a bulk existence check so nothing is sent twice, a pool of workers
+(``lazy.concurrency``, default 8), retries with backoff on transient errors, sha256
+verification of every byte on both sides (a local object that does not match its oid
+is never uploaded; a download that does not match is discarded and the next store is
+tried), progress, and a result that lists what failed instead of stopping at the
+first failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from .cache import CHUNK, Cache
+from .errors import ChecksumMismatch, LazyError, ObjectMissing, StoreAuthError, TransientStoreError
+from .pointer import Pointer
+from .progress import Progress
+from .stores import Store
+from .stores.urls import redact
+
+__all__ = ["RETRY_DELAYS", "TransferResult", "download", "upload"]
+
+#: Seconds to wait before each retry of a transient failure.
+RETRY_DELAYS = (0.5, 2.0, 5.0)
+
+T = TypeVar("T")
+
+
+@dataclass
+class TransferResult:
+    """What a transfer did: oids moved, oids already in place, and failures with a reason."""
+
+    done: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failed
+
+
+def _retrying(action: Callable[[], T], sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run ``action``, retrying TransientStoreError after each delay in RETRY_DELAYS."""
+    for delay in RETRY_DELAYS:
+        try:
+            return action()
+        except TransientStoreError:
+            sleep(delay)
+    return action()
+
+
+def _verify_local(cache: Cache, pointer: Pointer) -> None:
+    """Re-hash a cached object before it leaves this machine."""
+    digest = hashlib.sha256()
+    size = 0
+    with cache.open(pointer.oid) as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    if digest.hexdigest() != pointer.oid or size != pointer.size:
+        raise ChecksumMismatch(pointer.oid, digest.hexdigest(), size, f"the local cache ({cache.path(pointer.oid)})")
+
+
+def _unique(pointers: Sequence[Pointer]) -> list[Pointer]:
+    return list({p.oid: p for p in pointers}.values())
+
+
+def upload(store: Store, cache: Cache, pointers: Sequence[Pointer], *, jobs: int = 8,
+           progress: Progress | None = None) -> TransferResult:
+    """Send the objects of ``pointers`` that ``store`` lacks; verify each one first."""
+    result = TransferResult()
+    todo = _unique(pointers)
+    if not todo:
+        return result
+    store.prepare_push()
+    lacking = store.missing([p.oid for p in todo])
+    result.present = [p.oid for p in todo if p.oid not in lacking]
+    send = [p for p in todo if p.oid in lacking]
+    progress = progress or Progress()
+    progress.total_objects, progress.total_bytes = len(send), sum(p.size for p in send)
+
+    def one(pointer: Pointer) -> None:
+        try:
+            if not cache.has(pointer.oid):
+                raise ObjectMissing(pointer.oid, "the local cache")
+            _verify_local(cache, pointer)
+            _retrying(lambda: store.upload(pointer.oid, pointer.size, cache.path(pointer.oid), progress.add_bytes))
+        except StoreAuthError:
+            raise
+        except (LazyError, OSError) as exc:
+            result.failed[pointer.oid] = redact(str(exc))
+            return
+        result.done.append(pointer.oid)
+        result.bytes += pointer.size
+        progress.object_done()
+
+    _run_all(one, send, jobs)
+    progress.finish()
+    return result
+
+
+def download(stores: Sequence[tuple[str, Store]], cache: Cache, pointers: Sequence[Pointer], *, jobs: int = 8,
+             progress: Progress | None = None) -> TransferResult:
+    """Bring into the cache the objects it lacks, trying ``stores`` in order; verify each."""
+    result = TransferResult()
+    todo = _unique(pointers)
+    result.present = [p.oid for p in todo if cache.has(p.oid, p.size)]
+    fetch = [p for p in todo if not cache.has(p.oid, p.size)]
+    progress = progress or Progress()
+    progress.total_objects, progress.total_bytes = len(fetch), sum(p.size for p in fetch)
+
+    def from_store(store: Store, pointer: Pointer) -> None:
+        moved = 0
+        try:
+            with cache.writer() as temp, store.open(pointer.oid) as body:
+                while chunk := body.read(CHUNK):
+                    temp.write(chunk)
+                    moved += len(chunk)
+                    progress.add_bytes(len(chunk))
+                temp.commit(pointer.oid, pointer.size)
+        except BaseException:
+            progress.add_bytes(-moved)  # the bytes will be counted again on retry
+            raise
+
+    def one(pointer: Pointer) -> None:
+        reasons = []
+        for name, store in stores:
+            try:
+                _retrying(lambda: from_store(store, pointer))
+            except ObjectMissing:
+                reasons.append(f"not in {name}")
+                continue
+            except ChecksumMismatch as exc:
+                result.warnings.append(f"{name}: object {pointer.oid} is corrupt ({exc}); trying the next store")
+                reasons.append(f"corrupt in {name}")
+                continue
+            except (LazyError, OSError) as exc:
+                reasons.append(f"{name}: {redact(str(exc))}")
+                continue
+            result.done.append(pointer.oid)
+            result.bytes += pointer.size
+            progress.object_done()
+            return
+        result.failed[pointer.oid] = "; ".join(reasons) or "no store configured"
+
+    _run_all(one, fetch, jobs)
+    progress.finish()
+    return result
+
+
+def _run_all(fn: Callable[[Pointer], None], items: list[Pointer], jobs: int) -> None:
+    """Run ``fn`` over ``items`` on a pool; the first StoreAuthError stops the rest."""
+    if not items:
+        return
+    # Big objects first: the pool finishes together instead of waiting on one straggler.
+    items = sorted(items, key=lambda p: -p.size)
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(items)))) as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
