@@ -286,3 +286,13 @@ def main(argv: list[str]) -> int:
             raise
         sys.stderr.write(f"git-lazy: {_safe(exc.strerror or str(exc))}{f': {exc.filename}' if exc.filename else ''}\n")
         return 1
+    except Exception as exc:  # a bug: still one line, the traceback on request
+        if trace_enabled():
+            raise
+        from .stores.urls import redact
+
+        sys.stderr.write(
+            f"git-lazy: internal error: {type(exc).__name__}: {_safe(redact(str(exc)))} "
+            "(run again with GIT_LAZY_TRACE=1 for the traceback)\n"
+        )
+        return 3

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install git-lazy and run its main job end to end, on this machine only:
+# a repository tracks large files, pushes them to a local folder store, and a
+# fresh clone (with an empty cache) fetches only the file it asks for.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+python3 -m pip install -q --disable-pip-version-check "$here"
+
+demo="$(mktemp -d "${TMPDIR:-/tmp}/git-lazy-demo.XXXXXX")"
+export HOME="$demo/home" GIT_CONFIG_GLOBAL="$demo/home/.gitconfig" GIT_CONFIG_NOSYSTEM=1
+mkdir -p "$HOME"
+git config --global user.name "Demo" && git config --global user.email "demo@example.com"
+git config --global init.defaultBranch main
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+cd "$demo"
+step git lazy install
+git init -q project && cd project
+step git lazy track "*.csv" "models/**"
+mkdir -p data models
+python3 - <<'PY'
+import os
+with open("data/train.csv", "w") as f:
+    for i in range(200_000):
+        f.write(f"{i},{i * 7 % 1000},{i % 3}\n")
+open("data/test.csv", "w").write("id,x,y\n1,2,3\n")
+with open("models/weights.bin", "wb") as f:
+    f.write(os.urandom(8 * 1024 * 1024))
+PY
+step git add -A
+step git commit -q -m "Data and model"
+step git show HEAD:models/weights.bin
+step git lazy remote add lake "$demo/store"
+step git add .lazyconfig
+step git commit -q -m "Store for the data"
+step git lazy push --all
+step find "$demo/store" -type f
+
+cd "$demo"
+export GIT_LAZY_CACHE_DIR="$demo/empty-cache"   # as on a collaborator's machine
+step git clone -q project clone
+cd clone
+step git lazy ls-files
+step git lazy fetch data/test.csv
+step git lazy ls-files
+step cat data/test.csv
+step git lazy fetch --all
+step git lazy ls-files
+step git status --short
+printf '\nDemo folder: %s\n' "$demo"
