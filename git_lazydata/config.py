@@ -58,13 +58,18 @@ class LazyConfig:
     concurrency: int = 8
     warnings: list[str] = field(default_factory=list)
 
+    def no_store(self) -> ConfigError:
+        """The error for a repository without a usable store, naming what was ignored."""
+        ignored = f" ({'; '.join(self.warnings)})" if self.warnings else ""
+        return ConfigError(f"no store configured{ignored}; add one with 'git lazy remote add NAME URL'")
+
     def push_remote(self, name: str | None) -> Remote:
         """Return the store to push to: ``name``, else the default, else the only one."""
         if name is None:
             name = self.default or (next(iter(self.remotes)) if len(self.remotes) == 1 else None)
         if name is None:
             if not self.remotes:
-                raise ConfigError("no store configured; add one with 'git lazy remote add NAME URL'")
+                raise self.no_store()
             raise ConfigError("several stores and no default; name one, or set 'git lazy remote default NAME'")
         if name not in self.remotes:
             raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")

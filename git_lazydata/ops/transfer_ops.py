@@ -76,7 +76,7 @@ def fetch(paths: list[str], *, rev: str | None = None, all_files: bool = False, 
     rows = tree_rows(None, rev, paths) if rev else index_rows(None, paths)
     entries: list[Entry] = pointer_entries(rows, work_tree)
     if not cfg.remotes:
-        raise ConfigError("no store configured; add one with 'git lazy remote add NAME URL'")
+        raise cfg.no_store()
     stores = []
     try:
         for remote in cfg.remotes.values():

@@ -45,6 +45,8 @@ POOL_SIZE = 8
 READ_WINDOW = 8 << 20
 #: Seconds to wait for a free channel before giving up.
 ACQUIRE_TIMEOUT = 300
+#: Seconds without a byte from the server before a read or write counts as a dropped link.
+IO_TIMEOUT = 60
 
 
 # What a dropped connection or channel raises.
@@ -179,6 +181,7 @@ class SSHStore:
         try:
             assert client is not None
             sftp = client.open_sftp()
+            sftp.get_channel().settimeout(IO_TIMEOUT)  # a stalled link fails, never hangs
             if not self._root:
                 self._root = self._resolve_root(sftp)
         except BaseException as exc:

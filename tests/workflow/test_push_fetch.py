@@ -1,0 +1,187 @@
+"""push and fetch through every kind of store, as a user runs them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from conftest import clone, fresh_cache
+from lazyhelpers import assert_clean_status, git, lazy, pointer_text, write_stream
+
+
+def commit_files(repo: Path, files: dict[str, bytes]) -> dict[str, str]:
+    for name, data in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_bytes(data)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "data")
+    return {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+
+
+def store_objects(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "objects").rglob("*") if p.is_file())
+
+
+FILES = {"a.bin": b"alpha" * 1000, "d/b.bin": os.urandom(3 * 1024 * 1024), "d/e/c.bin": b"gamma\n"}
+
+
+def test_push_dedup_then_lazy_fetch(any_store: object, repo: Path, tmp_path: Path) -> None:
+    oids = commit_files(repo, FILES)
+    lazy(repo, "remote", "add", "lake", any_store.url)
+    git(repo, "add", ".lazyconfig")
+    git(repo, "commit", "-q", "-m", "store")
+    first = lazy(repo, "push", "--all")
+    assert "Uploaded 3 object(s)" in first.stderr.decode()
+    second = lazy(repo, "push", "--all")
+    assert "Uploaded 0 object(s) (0 B) to lake; 3 already there." in second.stderr.decode()
+
+    fresh_cache(tmp_path, "cache2")
+    other = clone(repo, tmp_path / "clone")
+    assert (other / "a.bin").read_bytes() == pointer_text(oids["a.bin"], 5000)
+    lazy(other, "fetch", "d/e")
+    assert (other / "d/e/c.bin").read_bytes() == b"gamma\n"
+    assert (other / "a.bin").read_bytes() == pointer_text(oids["a.bin"], 5000)
+    assert_clean_status(other)
+    lazy(other, "fetch", "--all")
+    for name, data in FILES.items():
+        assert (other / name).read_bytes() == data
+    assert_clean_status(other)
+
+
+def test_fetch_a_revision_fills_the_cache_only(folder_store: object, repo: Path, tmp_path: Path) -> None:
+    oids = commit_files(repo, {"a.bin": b"old"})
+    git(repo, "tag", "v1")
+    lazy(repo, "remote", "add", "lake", folder_store.url)
+    commit_files(repo, {"a.bin": b"new"})
+    lazy(repo, "push", "--all")
+    cache = fresh_cache(tmp_path, "cache2")
+    other = clone(repo, tmp_path / "clone")
+    lazy(other, "fetch", "--rev", "v1", "a.bin")
+    oid = oids["a.bin"]
+    assert (cache / "objects" / oid[:2] / oid[2:4] / oid).read_bytes() == b"old"
+    assert (other / "a.bin").read_bytes().startswith(b"version ")
+
+
+def test_corrupt_object_in_first_store_is_healed_from_the_second(
+    folder_store: object, s3_store: object, repo: Path, tmp_path: Path
+) -> None:
+    oids = commit_files(repo, {"a.bin": b"precious bytes" * 100})
+    lazy(repo, "remote", "add", "first", folder_store.url)
+    lazy(repo, "remote", "add", "second", s3_store.url)
+    lazy(repo, "push", "first", "--all")
+    lazy(repo, "push", "second", "--all")
+    oid = oids["a.bin"]
+    obj = folder_store.root / "objects" / oid[:2] / oid[2:4] / oid
+    obj.chmod(0o644)
+    obj.write_bytes(b"rotten bytes" * 100)
+    cache = fresh_cache(tmp_path, "cache2")
+    proc = lazy(repo, "fetch", "--rev", "HEAD", "a.bin")
+    assert "first: object " + oid + " is corrupt" in proc.stderr.decode()
+    assert (cache / "objects" / oid[:2] / oid[2:4] / oid).read_bytes() == b"precious bytes" * 100
+    assert list((cache / "tmp").iterdir()) == []
+
+
+def test_object_missing_everywhere_fails_with_one_line_per_object(
+    folder_store: object, repo: Path, tmp_path: Path
+) -> None:
+    commit_files(repo, {"a.bin": b"never pushed"})
+    lazy(repo, "remote", "add", "lake", folder_store.url)
+    fresh_cache(tmp_path, "cache2")
+    proc = lazy(repo, "fetch", "--rev", "HEAD", "a.bin", check=False)
+    assert proc.returncode == 1
+    lines = proc.stderr.decode().splitlines()
+    assert lines[-1] == "git-lazy: 1 object(s) could not be downloaded"
+    assert any(line.startswith("failed: ") and "not in lake" in line for line in lines)
+
+
+def test_corrupt_local_object_is_not_uploaded(folder_store: object, repo: Path) -> None:
+    oids = commit_files(repo, {"good.bin": b"good", "bad.bin": b"will rot"})
+    cache = Path(os.environ["GIT_LAZY_CACHE_DIR"])
+    bad = cache / "objects" / oids["bad.bin"][:2] / oids["bad.bin"][2:4] / oids["bad.bin"]
+    bad.chmod(0o644)
+    bad.write_bytes(b"rotten!!")
+    lazy(repo, "remote", "add", "lake", folder_store.url)
+    proc = lazy(repo, "push", "--all", check=False)
+    assert proc.returncode == 1
+    assert f"failed: {oids['bad.bin']}: expected sha256 {oids['bad.bin']}" in proc.stderr.decode()
+    assert store_objects(folder_store.root) == [oids["good.bin"]]
+
+
+def test_committed_store_needs_acceptance_before_push(folder_store: object, repo: Path, tmp_path: Path) -> None:
+    commit_files(repo, {"a.bin": b"x"})
+    lazy(repo, "remote", "add", "lake", folder_store.url)
+    git(repo, "add", ".lazyconfig")
+    git(repo, "commit", "-q", "-m", "store")
+    other = tmp_path / "clone"
+    git(None, "clone", "-q", str(repo), str(other))  # no install: nothing accepted yet
+    (other / "new.bin").write_bytes(b"new data")
+    git(other, "add", "new.bin")
+    git(other, "commit", "-q", "-m", "new")
+    proc = lazy(other, "push", check=False)
+    assert proc.returncode == 1
+    assert "git lazy remote accept lake" in proc.stderr.decode()
+    assert not (folder_store.root / "objects").exists()
+    lazy(other, "remote", "accept", "lake")
+    lazy(other, "push")
+    assert len(store_objects(folder_store.root)) == 2  # HEAD's history: a.bin and new.bin
+
+
+def test_password_url_goes_to_git_config_only(s3_store: object, repo: Path) -> None:
+    host = s3_store.endpoint.removeprefix("http://")
+    url = f"s3://testing:sup3rs3cret@{host}/{s3_store.bucket}/p"
+    proc = lazy(repo, "remote", "add", "minio", url)
+    assert "written to .git/config only" in proc.stderr.decode()
+    assert not (repo / ".lazyconfig").exists() or "sup3rs3cret" not in (repo / ".lazyconfig").read_text()
+    listing = lazy(repo, "remote", "list").stdout.decode()
+    assert "sup3rs3cret" not in listing and "testing:***@" in listing
+    commit_files(repo, {"a.bin": b"via a password URL"})
+    pushed = lazy(repo, "push", "--all")
+    assert "sup3rs3cret" not in pushed.stdout.decode() + pushed.stderr.decode()
+    keys = [o["Key"] for o in s3_store.client.list_objects_v2(Bucket=s3_store.bucket)["Contents"]]
+    assert "p/git-lazy.json" in keys and len(keys) == 2
+
+
+def test_lazyconfig_keys_outside_the_allowlist_are_ignored(folder_store: object, repo: Path) -> None:
+    (repo / ".lazyconfig").write_text(
+        f'[lazy "remote.lake"]\n\turl = {folder_store.url}\n\tcommand = touch pwned\n[core]\n\tsshCommand = evil\n'
+    )
+    listing = lazy(repo, "remote", "list")
+    err = listing.stderr.decode()
+    assert "ignoring key 'command'" in err and "ignoring section [core]" in err
+    assert listing.stdout.decode().startswith("lake\t")
+
+
+@pytest.mark.parametrize("bad", ["ssh://-oProxyCommand=touch%20pwned/x", "-oProxyCommand=x:path", "s3://"])
+def test_unsafe_or_malformed_urls_are_refused(repo: Path, bad: str) -> None:
+    proc = lazy(repo, "remote", "add", "--", "x", bad, check=False)
+    assert proc.returncode == 1
+    assert len(proc.stderr.splitlines()) == 1
+    assert not (repo / "pwned").exists() and not (repo / ".lazyconfig").exists()
+
+
+def test_committed_option_injection_url_is_ignored(repo: Path) -> None:
+    (repo / ".lazyconfig").write_text('[lazy "remote.x"]\n\turl = -oProxyCommand=touch pwned:path\n')
+    (repo / "a.bin").write_bytes(b"x")
+    git(repo, "add", "a.bin")
+    git(repo, "commit", "-q", "-m", "x")
+    proc = lazy(repo, "fetch", "--rev", "HEAD", "a.bin", check=False)
+    assert proc.returncode == 1
+    assert "no store configured (.lazyconfig: store 'x'" in proc.stderr.decode()
+    assert not (repo / "pwned").exists()
+
+
+def test_big_file_goes_through_every_store_with_flat_memory(any_store: object, repo: Path, tmp_path: Path) -> None:
+    oid = write_stream(repo / "big.bin", 80 * 1024 * 1024 + 3, seed=3)
+    git(repo, "add", "big.bin")
+    git(repo, "commit", "-q", "-m", "big")
+    lazy(repo, "remote", "add", "lake", any_store.url)
+    lazy(repo, "push", "--all")
+    fresh_cache(tmp_path, "cache2")
+    proc = lazy(repo, "fetch", "--rev", "HEAD", "big.bin")
+    assert "Downloaded 1 object(s)" in proc.stderr.decode()
+    cache = Path(os.environ["GIT_LAZY_CACHE_DIR"])
+    from lazyhelpers import sha256_file
+
+    assert sha256_file(cache / "objects" / oid[:2] / oid[2:4] / oid) == oid
