@@ -15,7 +15,6 @@ imports only the standard library and our own bottom layers.
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator

@@ -136,7 +136,7 @@ def download(stores: Sequence[tuple[str, Store]], cache: Cache, pointers: Sequen
         reasons = []
         for name, store in stores:
             try:
-                _retrying(lambda: from_store(store, pointer))
+                _retrying(lambda store=store: from_store(store, pointer))  # type: ignore[misc]
             except ObjectMissing:
                 reasons.append(f"not in {name}")
                 continue
