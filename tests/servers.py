@@ -73,7 +73,9 @@ sys.exit(3)
 """
 
 
-def run_killed_upload(url: str, oid: str, size: int, path: Path, limit: int, **options: Any) -> None:
+def run_killed_upload(
+    url: str, oid: str, size: int, path: Path, limit: int, **options: Any
+) -> None:
     """Upload in a child process that SIGKILLs itself once progress reaches ``limit`` bytes."""
     import git_lazydata
 
@@ -137,7 +139,9 @@ class S3Fixture:
     client: Any
 
 
-def s3_client(endpoint: str, key: str = "testing", secret: str = "testing", service: str = "s3") -> Any:
+def s3_client(
+    endpoint: str, key: str = "testing", secret: str = "testing", service: str = "s3"
+) -> Any:
     """Return a boto3 client for checking what the store did."""
     import boto3
 
@@ -312,16 +316,17 @@ def folder_store(tmp_path: Path) -> FolderFixture:
 class TcpProxy:
     """A loopback TCP relay to ``target`` that counts, records and can cut connections.
 
-    ``drop_after``: cut a connection (with a RST) once it has sent that many bytes
-    upstream; ``drops`` limits how many connections are cut (None: all of them).
+    ``drop_after`` / ``drop_after_down``: cut a connection (with a RST) once that many
+    bytes went upstream / downstream on it; ``drops`` limits how many connections
+    are cut (None: all of them).
     """
 
     def __init__(
         self, target: tuple[str, int], *, drop_after: int | None = None,
-        drops: int | None = None, record: bool = False,
+        drop_after_down: int | None = None, drops: int | None = None, record: bool = False,
     ) -> None:
         self.target = target
-        self.drop_after = drop_after
+        self.limits = {True: drop_after, False: drop_after_down}
         self.drops = drops
         self.record = record
         self.connections = 0
@@ -361,7 +366,7 @@ class TcpProxy:
             with self._cond:
                 self.connections += 1
                 self._sockets += [client, upstream]
-            state = {"up": 0, "done": 0}
+            state = {"up": 0, "down": 0, "done": 0}
             for args in ((client, upstream, True, state), (upstream, client, False, state)):
                 threading.Thread(target=self._pipe, args=args, daemon=True).start()
 
@@ -369,11 +374,16 @@ class TcpProxy:
         for s in socks:
             try:  # linger 0: close with a RST, like a dropped link
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                s.close()
+                # close() alone does not wake the relay thread blocked in recv() on this
+                # socket, and the kernel keeps the connection while that call holds it.
+                s.shutdown(socket.SHUT_RD)
             except OSError:
                 pass
+            s.close()
 
-    def _pipe(self, src: socket.socket, dst: socket.socket, up: bool, state: dict[str, int]) -> None:
+    def _pipe(
+        self, src: socket.socket, dst: socket.socket, up: bool, state: dict[str, int]
+    ) -> None:
         while True:
             try:
                 data = src.recv(65536)
@@ -392,15 +402,16 @@ class TcpProxy:
                     dst.close()
                 return
             cut = False
+            way = "up" if up else "down"
             with self._cond:
+                limit = self.limits[up]
+                if limit is not None and (self.drops is None or self.dropped < self.drops):
+                    if state[way] + len(data) >= limit:
+                        data = data[: max(0, limit - state[way])]
+                        cut = True
+                        self.dropped += 1
+                state[way] += len(data)
                 if up:
-                    limit = self.drop_after
-                    if limit is not None and (self.drops is None or self.dropped < self.drops):
-                        if state["up"] + len(data) >= limit:
-                            data = data[: max(0, limit - state["up"])]
-                            cut = True
-                            self.dropped += 1
-                    state["up"] += len(data)
                     self.bytes_up += len(data)
                     if self.record:
                         self.upstream += data

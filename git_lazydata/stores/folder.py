@@ -58,11 +58,11 @@ def temp_name(oid: str) -> str:
 
 
 class RangeReader(io.RawIOBase):
-    """A read-only stream of exactly ``length`` bytes taken from ``read(n)``.
+    """A read-only stream of exactly ``length`` bytes taken from ``read(n)``."""
 
-    A stream that ends early raises TransientStoreError; ``on_error`` turns the
-    source's own exceptions into git-lazy errors; ``on_close`` releases the source.
-    """
+    # A source that ends early raises TransientStoreError (never a silent short read);
+    # ``on_error`` turns the source's own exceptions into git-lazy errors and
+    # ``on_close`` releases the source (a file, an HTTP body, an SFTP channel).
 
     def __init__(
         self,
@@ -151,9 +151,7 @@ class FolderStore:
         for oid in oids:
             try:
                 os.stat(self.root / checked_key(oid))
-            except FileNotFoundError:
-                absent.add(oid)
-            except NotADirectoryError:
+            except (FileNotFoundError, NotADirectoryError):
                 absent.add(oid)
             except OSError as exc:
                 raise self._error(exc, f"cannot check {oid}") from exc

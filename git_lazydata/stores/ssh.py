@@ -18,7 +18,7 @@ import posixpath
 import socket
 import threading
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -349,12 +349,13 @@ class SSHStore:
             raise
 
     def open(self, oid: str, start: int = 0, end: int | None = None) -> RangeReader:
-        """Open bytes ``[start, end)`` of an object, read ahead in windows."""
+        """Open bytes ``[start, end)``, read ahead in windows; holds a channel until closed."""
         if start < 0 or (end is not None and end < start):
             raise ValueError(f"bad range [{start}, {end})")
         checked_key(oid)
         what = f"cannot read {oid}"
         sftp, generation = self._acquire()
+        f = None
         try:
             try:
                 f = sftp.open(self._path(oid), "r")
@@ -365,7 +366,12 @@ class SSHStore:
                 raise ObjectMissing(oid, str(self.url)) from None
             size = f.stat().st_size
         except BaseException as exc:
+            if f is not None:
+                with suppress(Exception):  # keep the original error
+                    f.close()
             self._release(sftp, generation, exc)
+            if not isinstance(exc, Exception):
+                raise
             raise self._fail(exc, what) from None
         stop = size if end is None else min(end, size)
         stream = _Windows(f, start, max(0, stop - start))

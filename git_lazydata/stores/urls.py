@@ -90,11 +90,11 @@ class StoreURL:
             bare = not self.user and self.port is None
             if self.host and (bare or self.secure != _default_secure(self.port)):
                 scheme = "s3+https" if self.secure else "s3+http"
-            tail = f"/{self.prefix}" if self.prefix else ""
+            tail = f"/{_quote_path(self.prefix)}" if self.prefix else ""
             netloc = self._netloc(password)
             head = f"{netloc}/{self.bucket}" if self.host else self.bucket
             return f"{scheme}://{head}{tail}"
-        path = self.path
+        path = _quote_path(self.path)
         if not path.startswith("/"):
             path = "/~" if path == "." else f"/~/{path}"
         return f"ssh://{self._netloc(password)}{path}"
@@ -114,6 +114,11 @@ class StoreURL:
     def __repr__(self) -> str:
         """Show the redacted URL."""
         return f"StoreURL({self.redacted()!r})"
+
+
+def _quote_path(path: str) -> str:
+    # Parsing unquotes paths, so a literal "%" (or a space) must be quoted to round-trip.
+    return quote(path, safe="/~@:+=,")
 
 
 def _default_secure(port: int | None) -> bool:

@@ -74,7 +74,7 @@ def any_store(request: pytest.FixtureRequest) -> Any:
 
 def _read(stream: Any) -> bytes:
     with stream:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             chunk = stream.read(MiB)
             if not chunk:

@@ -228,7 +228,8 @@ def test_credential_order(s3_store: S3Fixture, monkeypatch: pytest.MonkeyPatch) 
     (home / ".mc").mkdir()
     with _proxy(s3_store, record=True) as proxy:
         aliases = {
-            "a-other": {"url": "https://elsewhere.example", "accessKey": "OTHERKEY", "secretKey": "x1234"},
+            "a-other": {"url": "https://elsewhere.example", "accessKey": "OTHERKEY",
+                        "secretKey": "x1234"},
             "local": {"url": proxy.endpoint + "/", "accessKey": "MCKEY", "secretKey": "mcsecret"},
         }
         (home / ".mc" / "config.json").write_text(json.dumps({"version": "10", "aliases": aliases}))
@@ -296,7 +297,7 @@ class _Faulty(BaseHTTPRequestHandler):
 @pytest.fixture
 def faulty() -> Iterator[Any]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Faulty)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     server.endpoint = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
     yield server
     server.shutdown()
@@ -324,3 +325,17 @@ def test_expired_token_and_server_errors(faulty: Any, monkeypatch: pytest.Monkey
     assert store.missing([ABSENT]) == {ABSENT}
     with pytest.raises(ObjectMissing):
         store.open(ABSENT)
+
+
+def test_cut_download_raises_instead_of_truncating(s3_store: S3Fixture, tmp_path: Path) -> None:
+    size = 3 * MiB
+    oid = write_blob(tmp_path / "blob", size)
+    _store(s3_store.url).upload(oid, size, tmp_path / "blob", lambda n: None)
+    with _proxy(s3_store, drop_after_down=MiB, drops=1) as proxy:
+        store = _store(s3_store.url, endpoint=proxy.endpoint, max_attempts=1)
+        with store.open(oid) as f, pytest.raises(TransientStoreError):
+            while f.read(256 * 1024):
+                pass
+        assert proxy.dropped == 1
+        with store.open(oid, MiB, 2 * MiB) as f:  # the next request goes through
+            assert f.read() == (tmp_path / "blob").read_bytes()[MiB : 2 * MiB]

@@ -33,7 +33,9 @@ def _store(url: str) -> SSHStore:
 def _fingerprint(pub_line: str, tmp_path: Path) -> str:
     path = tmp_path / "key.pub"
     path.write_text(pub_line + "\n")
-    out = subprocess.run(["ssh-keygen", "-lf", str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ssh-keygen", "-lf", str(path)], capture_output=True, text=True, check=True
+    )
     return out.stdout.split()[1]  # "256 SHA256:... comment (ED25519)"
 
 
@@ -47,7 +49,8 @@ def test_unknown_host_is_refused_with_how_to_accept(ssh_store: SSHFixture, tmp_p
     assert "\n" not in message
     assert f"[127.0.0.1]:{ssh_store.port} is not in known_hosts" in message
     assert _fingerprint(ssh_store.sshd.host_key, tmp_path) in message
-    assert f"ssh-keyscan -t ssh-ed25519 -p {ssh_store.port} 127.0.0.1 >> ~/.ssh/known_hosts" in message
+    scan = f"ssh-keyscan -t ssh-ed25519 -p {ssh_store.port} 127.0.0.1 >> ~/.ssh/known_hosts"
+    assert scan in message
     assert known.read_text() == ""  # never added on our own
 
     # Doing what the message says makes it work.
@@ -104,7 +107,9 @@ def test_default_key_user_and_port_from_url(ssh_store: SSHFixture, tmp_path: Pat
 
 
 def test_no_usable_key_is_an_auth_error(ssh_store: SSHFixture) -> None:
-    (ssh_store.ssh_dir / "config").write_text(f"Host lazytest\n  HostName 127.0.0.1\n  Port {ssh_store.port}\n")
+    (ssh_store.ssh_dir / "config").write_text(
+        f"Host lazytest\n  HostName 127.0.0.1\n  Port {ssh_store.port}\n"
+    )
     with pytest.raises(StoreAuthError, match="authentication failed"):
         _store(ssh_store.url).missing(["0" * 64])
 
@@ -188,3 +193,25 @@ def test_dropped_connection_mid_upload(ssh_store: SSHFixture, tmp_path: Path) ->
         store.upload(oid, size, blob, lambda n: None)  # reconnects on its own
         assert proxy.connections == 2
         assert hashlib.sha256(final.read_bytes()).hexdigest() == oid
+
+
+def test_cut_download_raises_instead_of_truncating(ssh_store: SSHFixture, tmp_path: Path) -> None:
+    size = 3 * MiB
+    blob = tmp_path / "blob"
+    oid = write_blob(blob, size)
+    _store(ssh_store.url).upload(oid, size, blob, lambda n: None)
+    with TcpProxy(("127.0.0.1", ssh_store.port), drop_after_down=2 * MiB, drops=1) as proxy:
+        (ssh_store.ssh_dir / "known_hosts").write_text(
+            ssh_store.sshd.known_hosts_line(port=proxy.port)
+        )
+        (ssh_store.ssh_dir / "config").write_text(
+            f"Host 127.0.0.1\n  IdentityFile {ssh_store.sshd.user_key}\n"
+        )
+        store = _store(f"ssh://127.0.0.1:{proxy.port}{ssh_store.root}")
+        with store.open(oid) as f, pytest.raises(TransientStoreError):
+            while f.read(256 * 1024):
+                pass
+        assert proxy.dropped == 1
+        with store.open(oid, 5, 100) as f:  # reconnects
+            assert f.read() == blob.read_bytes()[5:100]
+        store.close()

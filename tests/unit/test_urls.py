@@ -72,6 +72,7 @@ def test_folder_relative_defaults_to_cwd_and_tilde_to_home() -> None:
         ("s3+https://[::1]:9000/b", {"bucket": "b", "host": "[::1]", "port": 9000},
          "https://[::1]:9000"),
         ("s3://bucket/data@v1", {"bucket": "bucket", "prefix": "data@v1"}, None),
+        ("s3://bucket/a%20b/100%25", {"bucket": "bucket", "prefix": "a b/100%"}, None),
     ],
 )
 def test_s3_forms(text: str, fields: dict[str, object], endpoint: str | None) -> None:
@@ -92,7 +93,7 @@ def test_s3_forms(text: str, fields: dict[str, object], endpoint: str | None) ->
         ("ssh://host/~/lake", {"host": "host", "path": "lake"}),
         ("ssh://host", {"host": "host", "path": "."}),
         ("ssh://[::1]:22/x", {"host": "[::1]", "port": 22, "path": "/x"}),
-        ("ssh://host/srv/my%20lake", {"host": "host", "path": "/srv/my lake"}),
+        ("ssh://host/srv/my%20lake%2541", {"host": "host", "path": "/srv/my lake%41"}),
         ("host:lake", {"host": "host", "path": "lake"}),
         ("host:~/lake", {"host": "host", "path": "lake"}),
         ("host:", {"host": "host", "path": "."}),
@@ -181,12 +182,12 @@ def test_bad_url_message_hides_the_password() -> None:
     ("text", "hidden"),
     [
         ("GET https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKID%2F2024"
-         "&X-Amz-Signature=abcdef0123&X-Amz-Security-Token=FQoGZXIvYXdzEJr%2F", ["AKID", "abcdef0123",
-                                                                              "FQoGZX"]),
+         "&X-Amz-Signature=abcdef0123&X-Amz-Security-Token=FQoGZXIvYXdzEJr%2F",
+         ["AKID", "abcdef0123", "FQoGZX"]),
         ("Authorization: AWS4-HMAC-SHA256 Credential=AKID/2024, Signature=deadbeef\r\nHost: x",
          ["AKID", "deadbeef"]),
-        ("{'Authorization': b'AWS4-HMAC-SHA256 Credential=AKID/x, Signature=beef', 'X-Amz-Security-Token': "
-         "'tok3n'}", ["AKID", "beef", "tok3n"]),
+        ("{'Authorization': b'AWS4-HMAC-SHA256 Credential=AKID/x, Signature=beef', "
+         "'X-Amz-Security-Token': 'tok3n'}", ["AKID", "beef", "tok3n"]),
         ("x-amz-security-token: tok3n-value", ["tok3n"]),
         ("https://user:hunter22@example.com/repo and ssh://u:p%40ss@h/x", ["hunter22", "p%40ss"]),
     ],
@@ -196,6 +197,10 @@ def test_redact_patterns(text: str, hidden: list[str]) -> None:
     for secret in hidden:
         assert secret not in scrubbed
     assert "***" in scrubbed
+
+
+def test_redact_neutralises_terminal_escapes() -> None:
+    assert redact("server said \x1b[31mboom\x07\r") == "server said ?[31mboom??"
 
 
 def test_registered_secrets_are_scrubbed_anywhere() -> None:
