@@ -118,12 +118,17 @@ def test_objects_over_smudgemax_are_materialized_by_the_hook(repo: Path) -> None
     assert_clean_status(repo)
 
 
+def pointer_clone(src: Path, dst: Path) -> Path:
+    """Clone ``src`` as a git without our filter sees it: pointer files only."""
+    git(None, "clone", "-q", "--no-checkout", str(src), str(dst))
+    git(dst, *NOFILTER, "checkout", "-q", "main")
+    return dst
+
+
 def test_git_lazy_checkout_fills_pointers_from_the_cache(repo: Path, tmp_path: Path) -> None:
     (repo / "a.bin").write_bytes(b"payload")
     commit_all(repo)
-    clone = tmp_path / "clone"
-    git(None, "clone", "-q", "--no-checkout", str(repo), str(clone))
-    git(clone, *NOFILTER, "checkout", "-q", "main")
+    clone = pointer_clone(repo, tmp_path / "clone")
     assert (clone / "a.bin").read_bytes().startswith(b"version https://git-lfs")
     lazy(clone, "checkout")
     assert (clone / "a.bin").read_bytes() == b"payload"
@@ -133,9 +138,7 @@ def test_git_lazy_checkout_fills_pointers_from_the_cache(repo: Path, tmp_path: P
 def test_checkout_never_overwrites_a_file_the_user_changed(repo: Path, tmp_path: Path) -> None:
     (repo / "a.bin").write_bytes(b"payload")
     commit_all(repo)
-    clone = tmp_path / "clone"
-    git(None, "clone", "-q", "--no-checkout", str(repo), str(clone))
-    git(clone, *NOFILTER, "checkout", "-q", "main")
+    clone = pointer_clone(repo, tmp_path / "clone")
     (clone / "a.bin").write_bytes(b"my own edit")
     lazy(clone, "checkout")
     assert (clone / "a.bin").read_bytes() == b"my own edit"
@@ -145,9 +148,7 @@ def test_checkout_never_writes_through_a_symlinked_folder(repo: Path, tmp_path: 
     (repo / "d").mkdir()
     (repo / "d" / "a.bin").write_bytes(b"payload")
     commit_all(repo)
-    clone = tmp_path / "clone"
-    git(None, "clone", "-q", "--no-checkout", str(repo), str(clone))
-    git(clone, *NOFILTER, "checkout", "-q", "main")
+    clone = pointer_clone(repo, tmp_path / "clone")
     outside = tmp_path / "outside"
     outside.mkdir()
     pointer = (clone / "d" / "a.bin").read_bytes()
