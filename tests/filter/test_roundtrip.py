@@ -237,3 +237,17 @@ def test_multi_gib_file_streams_with_flat_memory(repo: Path) -> None:
     # ru_maxrss of children covers git and every git-lazy process it started.
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert peak_mib < 150, f"peak RSS {peak_mib:.0f} MiB"
+
+
+def test_merge_materializes_big_files_through_post_merge(repo: Path) -> None:
+    git(repo, "config", "lazy.smudgemax", "64k")
+    (repo / "readme.txt").write_text("base\n")
+    commit_all(repo, "base")
+    git(repo, "checkout", "-q", "-b", "feature")
+    oid = write_stream(repo / "big.bin", 200_000, seed=5)
+    commit_all(repo, "big")
+    git(repo, "checkout", "-q", "main")
+    assert not (repo / "big.bin").exists()
+    git(repo, "merge", "-q", "--no-edit", "feature")
+    assert sha256_file(repo / "big.bin") == oid
+    assert_clean_status(repo)
