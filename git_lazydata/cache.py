@@ -67,6 +67,12 @@ class TempObject:
             self.discard()
             raise ChecksumMismatch(expect_oid or oid, oid, self.size)
         final = self._cache.path(oid)
+        if self._cache.has(oid, self.size):
+            # Already there (objects are immutable): dropping the temp before its pages
+            # are written back costs nothing, where replacing would free the old copy
+            # and write the new one to disk.
+            self.discard()
+            return oid
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.path, final)
         return oid

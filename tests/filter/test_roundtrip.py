@@ -251,3 +251,18 @@ def test_merge_materializes_big_files_through_post_merge(repo: Path) -> None:
     git(repo, "merge", "-q", "--no-edit", "feature")
     assert sha256_file(repo / "big.bin") == oid
     assert_clean_status(repo)
+
+
+def test_clone_with_a_user_wide_install_gets_hooks_and_big_files(repo: Path, tmp_path: Path) -> None:
+    git(repo, "config", "lazy.smudgemax", "64k")
+    oid = write_stream(repo / "big.bin", 200_000, seed=9)
+    (repo / "small.bin").write_bytes(b"small")
+    commit_all(repo)
+    clone = tmp_path / "clone"
+    # lazy.smudgemax must reach the clone's first checkout: pass it user-wide
+    git(None, "config", "--global", "lazy.smudgemax", "64k")
+    git(None, "clone", "-q", str(repo), str(clone))
+    assert all((clone / ".git" / "hooks" / name).is_file() for name in ("pre-push", "post-checkout", "post-merge"))
+    assert sha256_file(clone / "big.bin") == oid
+    assert (clone / "small.bin").read_bytes() == b"small"
+    assert_clean_status(clone)
