@@ -13,8 +13,10 @@ How to run
 
 Options: --quick, --only lazy,lfs,dvc,git, --workloads A,B,rss,C,D,
 --stores folder,s3, --repeat N (default 3, small steps only; median is reported),
---json FILE, --keep (keep the temp dir), --workdir DIR (parent of the temp dir),
---tools-dir DIR (where the DVC venv lives, default ~/.cache/git-lazy-bench/).
+--json FILE, --step-timeout S (a hung step is killed and reported; default 900,
+--quick 180), --keep (keep the temp dir), --workdir DIR (parent of the temp dir),
+--store-dir DIR (parent of the folder stores, see Phase 2), --tools-dir DIR (where
+the DVC venv lives, default ~/.cache/git-lazy-bench/).
 
 What it installs when missing
 -----------------------------
@@ -55,7 +57,7 @@ same files as plain blobs). Timed:
    switch, outside the timing, every file's sha256 is checked (a pointer left in the
    working tree is a failure). Repeated for small files, once for large files.
 3. status: a no-op `git status` (after a 1.1 s sleep and two untimed warm-up runs so
-   racily-clean index entries do not make the filter run), median of max(5, repeat).
+   racily-clean index entries do not make the filter run), median of max(10, 3*repeat).
 Peak memory (workload rss): one 2 GiB file (200 MiB with --quick), `git add` run under
 `/usr/bin/time -f %M`. Reported: the max RSS of the whole process tree (git and the
 filter process; ru_maxrss of a reaped tree is the max of any single process in it, not
@@ -75,6 +77,10 @@ Python server, the same for every tool).
 - DVC: `dvc init`, `dvc add data` (timed, info only), `dvc remote add NAME URL`
   (+ `dvc remote modify NAME endpointurl ...` for s3), timed `dvc push -r NAME`.
   Fetch: `git clone`, timed `dvc pull -r NAME` (= fetch + checkout). -j defaults.
+- Folder stores (and git-lfs's bare remote) are put on another filesystem than the
+  repos, a tmpfs under /dev/shm when it has room (--store-dir to choose): on the same
+  filesystem git-lfs's file transfer hardlinks objects instead of copying them, which
+  is not what a shared/mounted folder gives. A hardlinking push is reported in Notes.
 - git-lfs (folder only; it has no S3 transfer): a bare repo as git remote (local path,
   git-lfs >= 3 uses its standalone file transfer and stores objects in <bare>/lfs),
   timed `git push -q origin main` (includes git's own push of the commit; a plain push
@@ -102,6 +108,7 @@ import platform
 import random
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -331,7 +338,9 @@ class Bench:
         self.endpoint = None
         self.dvc = None
         self.lazy_ok = False
+        self.step_timeout = args.step_timeout or (180 if args.quick else 900)
         self.env = self.make_env()
+        self.store_root = None
 
     # ---- environment
     def make_env(self) -> dict:
@@ -370,18 +379,33 @@ class Bench:
         return e
 
     # ---- running
+    def _exec(self, cmd, cwd, env):
+        """Run one process (in its own process group, so a hung step can be ended)."""
+        cmd = [str(c) for c in cmd]
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, cwd=cwd, env=env or self.env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             errors="replace", start_new_session=True)
+        try:
+            out, err = p.communicate(timeout=self.step_timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            out, err = p.communicate()
+            msg = f"\n(killed by the benchmark after {self.step_timeout:g} s)"
+            raise StepFailed(cmd, cwd, "timeout", (err or "") + msg, out) from None
+        return time.perf_counter() - t0, subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
     def run(self, cmd, cwd, env=None, check=True):
-        p = sh([str(c) for c in cmd], cwd=cwd, env=env or self.env,
-               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+        _, p = self._exec(cmd, cwd, env)
         if check and p.returncode != 0:
             raise StepFailed(cmd, cwd, p.returncode, p.stderr, p.stdout)
         return p
 
     def timed(self, cmd, cwd, env=None) -> float:
-        t0 = time.perf_counter()
-        p = sh([str(c) for c in cmd], cwd=cwd, env=env or self.env,
-               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
-        dt = time.perf_counter() - t0
+        dt, p = self._exec(cmd, cwd, env)
         if p.returncode != 0:
             raise StepFailed(cmd, cwd, p.returncode, p.stderr, p.stdout)
         return dt
@@ -416,8 +440,6 @@ class Bench:
     # ---- tool setup
     def setup(self):
         need = set(self.tools)
-        if "lfs" in need or "lazy" in need:
-            pass
         if "lfs" in need and not ensure_apt("git-lfs", "git-lfs"):
             self.notes.append("git-lfs missing and could not be installed: lfs skipped")
             self.tools = [t for t in self.tools if t != "lfs"]
@@ -575,7 +597,7 @@ class Bench:
         time.sleep(1.1)
         self.run(["git", "status"], repo, env)
         self.run(["git", "status"], repo, env)
-        st = [self.timed(["git", "status"], repo, env) for _ in range(max(5, self.repeat))]
+        st = [self.timed(["git", "status"], repo, env) for _ in range(max(10, 3 * self.repeat))]
         p = self.run(["git", "status", "--porcelain"], repo, env)
         note = ""
         if p.stdout.strip():
@@ -635,10 +657,35 @@ class Bench:
             self.phase2_dvc(wl, master, stores)
         if "lfs" in self.tools and "folder" in stores:
             self.phase2_lfs(wl, master)
+        for d in self.store_root.glob(f"*-{wl.name}*"):
+            shutil.rmtree(d, ignore_errors=True)
+
+    def pick_store_root(self) -> Path:
+        """Folder stores live on another filesystem than the repos (a tmpfs at /dev/shm
+        when it has room), as a mounted shared folder would: on the same filesystem
+        git-lfs's file transfer hardlinks objects instead of copying them."""
+        if self.args.store_dir:
+            return Path(tempfile.mkdtemp(prefix="git-lazy-bench-stores-",
+                                         dir=self.args.store_dir))
+        need = 3 * max((Workload(w, self.quick).total for w in self.args.workloads
+                        if WORKLOADS[w][0] == 2), default=0) + GiB
+        shm = Path("/dev/shm")
+        try:
+            st = os.statvfs(shm)
+            if (os.stat(shm).st_dev != os.stat(self.root).st_dev
+                    and st.f_bavail * st.f_frsize > need and os.access(shm, os.W_OK)):
+                return Path(tempfile.mkdtemp(prefix="git-lazy-bench-stores-", dir=shm))
+        except OSError:
+            pass
+        self.notes.append("folder stores are on the same filesystem as the repos "
+                          "(no room on /dev/shm): git-lfs may hardlink instead of copying")
+        d = self.root / "stores"
+        d.mkdir(exist_ok=True)
+        return d
 
     def store_url(self, tool, wl, store):
         if store == "folder":
-            return str(self.root / "stores" / f"{tool}-{wl.name}")
+            return str(self.store_root / f"{tool}-{wl.name}")
         return f"s3://bench/{tool}-{wl.name}"
 
     def lazy_missing(self) -> list[str]:
@@ -779,8 +826,8 @@ class Bench:
             t += self.timed(["git", "commit", "-q", "-m", "data"], src, env)
             self.check_pointer_committed(src, "lfs", wl, env)
             self.record(2, "lfs", wl, "add+commit", [t], info=True)
-            bare = self.root / "stores" / f"lfs-{wl.name}.git"
-            plain = self.root / "stores" / f"plain-{wl.name}.git"
+            bare = self.store_root / f"lfs-{wl.name}.git"
+            plain = self.store_root / f"plain-{wl.name}.git"
             for b in (bare, plain):
                 b.parent.mkdir(parents=True, exist_ok=True)
                 self.run(["git", "init", "-q", "--bare", b], base, env)
@@ -798,7 +845,8 @@ class Bench:
             self.record(2, "lfs", wl, "git push w/o LFS objects", [t], store=store, info=True)
             step = "fetch"
             clone = base / "clone"
-            self.run(["git", "clone", "-q", bare, clone], base, self.env_with(GIT_LFS_SKIP_SMUDGE=1))
+            self.run(["git", "clone", "-q", bare, clone], base,
+                     self.env_with(GIT_LFS_SKIP_SMUDGE=1))
             self.run(["git", "lfs", "install", "--local"], clone, env)
             t = self.timed(["git", "lfs", "pull"], clone, env)
             verify_tree(clone, wl)
@@ -811,7 +859,10 @@ class Bench:
     def main(self):
         t0 = time.perf_counter()
         self.setup()
-        log(f"work dir {self.root}; tools: {', '.join(TOOL_NAMES[t] for t in self.tools)}")
+        if any(WORKLOADS[w][0] == 2 for w in self.args.workloads):
+            self.store_root = self.pick_store_root()
+        log(f"work dir {self.root}; folder stores in {self.store_root}; "
+            f"tools: {', '.join(TOOL_NAMES[t] for t in self.tools)}")
         for name in self.args.workloads:
             wl = Workload(name, self.quick)
             if name == "rss":
@@ -881,12 +932,15 @@ class Bench:
                 continue
             P("")
             P(f"Phase {phase}" + (" (local)" if phase == 1 else " (stores)"))
-            hdr = ["tool", "workload", "store", "step", "median", "runs", ""]
+            hdr = ["tool", "workload", "store", "step", "median", "runs", "note"]
             tab = []
             for r in rows:
                 wl = r["workload"]
                 val = (f"{r['value']:.3f} s" if r["unit"] == "s" else f"{r['value']:.1f} MB")
                 runs = ", ".join(f"{x:.3f}" if r["unit"] == "s" else f"{x:.1f}" for x in r["runs"])
+                if len(r["runs"]) > 5:
+                    runs = (f"n={len(r['runs'])}, min {min(r['runs']):.3f}, "
+                            f"max {max(r['runs']):.3f}")
                 tab.append([TOOL_NAMES[r["tool"]], wl, r["store"] or "-", r["step"], val,
                             runs if len(r["runs"]) > 1 else "",
                             ("(info) " if r["info"] else "") + (r["note"] or "")])
@@ -940,14 +994,19 @@ class Bench:
             except Exception:
                 pass
         if self.args.keep:
-            log(f"kept {self.root}")
+            log(f"kept {self.root}" + (f" and {self.store_root}" if self.store_root else ""))
         else:
+            if self.store_root and not self.store_root.is_relative_to(self.root):
+                shutil.rmtree(self.store_root, ignore_errors=True)
             shutil.rmtree(self.root, ignore_errors=True)
 
 
 def table(hdr, rows) -> str:
-    w = [max(len(str(x)) for x in col) for col in zip(hdr, *rows)] if rows else [len(h) for h in hdr]
-    fmt = lambda r: "  " + "  ".join(str(x).ljust(n) for x, n in zip(r, w)).rstrip()
+    w = [max(len(str(x)) for x in col) for col in zip(hdr, *rows)]
+
+    def fmt(r):
+        return "  " + "  ".join(str(x).ljust(n) for x, n in zip(r, w)).rstrip()
+
     return "\n".join([fmt(hdr), "  " + "  ".join("-" * n for n in w)] + [fmt(r) for r in rows])
 
 
@@ -974,9 +1033,14 @@ def main(argv=None):
     ap.add_argument("--stores", type=csv_list(["folder", "s3"]), default=["folder", "s3"],
                     help="phase 2 stores: folder,s3 (default both)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each cheap step (median)")
+    ap.add_argument("--step-timeout", type=float, default=None,
+                    help="kill a step after this many seconds (default 900, --quick 180)")
     ap.add_argument("--json", help="also write the results as JSON to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     ap.add_argument("--workdir", default=None, help="parent dir of the temp dir")
+    ap.add_argument("--store-dir", default=None,
+                    help="parent dir for the folder stores (default: /dev/shm when it is "
+                         "another filesystem with room, else inside the temp dir)")
     ap.add_argument("--tools-dir", default="~/.cache/git-lazy-bench",
                     help="where the DVC venv is kept (default ~/.cache/git-lazy-bench)")
     args = ap.parse_args(argv)
