@@ -15,6 +15,7 @@ imports only the standard library and our own bottom layers.
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,8 @@ from .settings import Settings, git_executable, trace_enabled
 
 __all__ = ["Content", "Filter", "main"]
 
+#: clean holds content up to this size in memory before it spills to a temp file.
+BUFFER_MAX = 8 * 1024 * 1024
 #: Non-pointer content handed to smudge is spooled in memory up to this size, then on disk.
 SPOOL_MAX = 8 * 1024 * 1024
 
@@ -81,8 +84,25 @@ class Filter:
             pointer = parse(head)
             if pointer is not None and pointer.canonical:
                 return head
+        # Small files are hashed in memory first: when the object is cached already
+        # (every refresh after a checkout), nothing is written at all.
+        buffered = [head]
+        held = len(head)
+        for chunk in content:
+            buffered.append(chunk)
+            held += len(chunk)
+            if held > BUFFER_MAX:
+                break
+        if content.exhausted:
+            data = b"".join(buffered)
+            oid = hashlib.sha256(data).hexdigest()
+            if not self.cache.has(oid, len(data)):
+                self.cache.insert([data], expect_oid=oid)
+            return Pointer(oid, len(data)).encode()
         with self.cache.writer() as temp:
-            temp.write(head)
+            for chunk in buffered:
+                temp.write(chunk)
+            del buffered
             for chunk in content:
                 temp.write(chunk)
             oid = temp.commit()

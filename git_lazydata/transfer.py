@@ -11,7 +11,6 @@ first failure.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -59,18 +58,6 @@ def _retrying(action: Callable[[], T], sleep: Callable[[float], None] = time.sle
     return action()
 
 
-def _verify_local(cache: Cache, pointer: Pointer) -> None:
-    """Re-hash a cached object before it leaves this machine."""
-    digest = hashlib.sha256()
-    size = 0
-    with cache.open(pointer.oid) as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    if digest.hexdigest() != pointer.oid or size != pointer.size:
-        raise ChecksumMismatch(pointer.oid, digest.hexdigest(), size, f"the local cache ({cache.path(pointer.oid)})")
-
-
 def _unique(pointers: Sequence[Pointer]) -> list[Pointer]:
     return list({p.oid: p for p in pointers}.values())
 
@@ -93,7 +80,8 @@ def upload(store: Store, cache: Cache, pointers: Sequence[Pointer], *, jobs: int
         try:
             if not cache.has(pointer.oid):
                 raise ObjectMissing(pointer.oid, "the local cache")
-            _verify_local(cache, pointer)
+            # Stores read the file through hashing.VerifyingReader: bytes that no longer
+            # match their oid are refused before the store publishes anything.
             _retrying(lambda: store.upload(pointer.oid, pointer.size, cache.path(pointer.oid), progress.add_bytes))
         except StoreAuthError:
             raise

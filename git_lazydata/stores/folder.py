@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import LazyError, ObjectMissing, StoreError, StoreUnreachable, TransientStoreError
+from ..hashing import VerifyingReader
 from . import FORMAT, ProgressFn
 from .urls import StoreURL, checked_key
 
@@ -162,13 +163,13 @@ class FolderStore:
         final = self.root / checked_key(oid)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "rb") as src:
+            with VerifyingReader(path, oid, size) as src:
                 self._write_atomic(final, oid, src, size, progress)
         except OSError as exc:
             raise self._error(exc, f"cannot store {oid}") from exc
 
     def _write_atomic(
-        self, final: Path, oid: str, src: io.BufferedIOBase, size: int, progress: ProgressFn
+        self, final: Path, oid: str, src: VerifyingReader, size: int, progress: ProgressFn
     ) -> None:
         temp = final.parent / temp_name(oid)
         # O_NOFOLLOW: never write through a link someone planted at the temp name.
@@ -177,7 +178,7 @@ class FolderStore:
         try:
             with os.fdopen(fd, "wb", buffering=0) as out:
                 copied = 0
-                buffer = bytearray(CHUNK)
+                buffer = bytearray(min(CHUNK, max(size, 1)))
                 while True:
                     n = src.readinto(buffer)
                     if not n:

@@ -26,6 +26,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import (
+    ChecksumMismatch,
     ConfigError,
     LazyError,
     ObjectMissing,
@@ -34,6 +35,8 @@ from ..errors import (
     StoreUnreachable,
     TransientStoreError,
 )
+from ..hashing import sha256_file
+from ..pointer import is_oid
 from . import ProgressFn
 from .folder import CHUNK, MARKER, RangeReader, check_format, parallel
 from .urls import StoreURL, checked_key, redact, register_secret
@@ -50,6 +53,8 @@ MIN_PART_SIZE = 5 << 20
 PART_THREADS = 4
 #: Concurrent HEAD requests in missing().
 HEAD_THREADS = 32
+#: From this many oids on, missing() lists shards instead of sending a HEAD per object.
+LIST_AT = 256
 #: Multipart uploads older than this under our prefix are taken as abandoned.
 STALE_UPLOAD = timedelta(hours=24)
 
@@ -112,16 +117,31 @@ class _FileSlice:
     retries, so progress counts only bytes past the furthest point reached.
     """
 
-    def __init__(self, path: Path, offset: int, length: int, progress: ProgressFn) -> None:
+    def __init__(self, path: Path, offset: int, length: int, progress: ProgressFn,
+                 verify: str | None = None) -> None:
         self._file = open(path, "rb")
         self._offset, self._length, self._progress = offset, length, progress
         self._pos = self._reported = 0
         self._file.seek(offset)
+        # verify: the oid a whole-object body must hash to; the read that would
+        # complete a wrong body raises instead, so S3 never receives all of it.
+        self._verify = verify
+        self._hash = hashlib.sha256() if verify else None
+        self._hash_pos = 0
+        if verify and length == 0 and self._hash is not None and self._hash.hexdigest() != verify:
+            self._file.close()
+            raise ChecksumMismatch(verify, self._hash.hexdigest(), 0, f"the local cache ({path})")
 
     def read(self, n: int = -1) -> bytes:
         left = self._length - self._pos
         n = left if n is None or n < 0 else min(n, left)
         data = self._file.read(n) if n > 0 else b""
+        if self._hash is not None and self._pos == self._hash_pos:
+            self._hash.update(data)
+            self._hash_pos += len(data)
+            if self._hash_pos == self._length and data and self._hash.hexdigest() != self._verify:
+                raise ChecksumMismatch(self._verify or "", self._hash.hexdigest(), self._length,
+                                       f"the local cache ({self._file.name})")
         self._pos += len(data)
         if self._pos > self._reported:
             self._progress(self._pos - self._reported)
@@ -132,6 +152,8 @@ class _FileSlice:
         base = {0: 0, 1: self._pos, 2: self._length}[whence]
         self._pos = max(0, min(self._length, base + pos))
         self._file.seek(self._offset + self._pos)
+        if self._verify and self._pos == 0:
+            self._hash, self._hash_pos = hashlib.sha256(), 0
         return self._pos
 
     def tell(self) -> int:
@@ -311,10 +333,19 @@ class S3Store:
     # --- the Store protocol ----------------------------------------------------------
 
     def missing(self, oids: Collection[str]) -> set[str]:
-        """HEAD every oid (in parallel); only a 404 counts as absent."""
+        """Return the oids the bucket lacks: HEAD each, or list their shards for big sets.
+
+        Only a 404 counts as absent. Listing costs one request per 1,000 keys of a
+        shard instead of one per object; a key that a listing misses is only sent
+        again (uploads are idempotent), never taken for present.
+        """
         wanted = list(dict.fromkeys(oids))
         keys = {oid: self._key(oid) for oid in wanted}  # validate before any request
         client = self._s3()
+        if len(wanted) >= LIST_AT:
+            present = self._listed({oid[:2] for oid in wanted})
+            if present is not None:
+                return set(wanted) - present
 
         def absent(oid: str) -> bool:
             try:
@@ -330,13 +361,38 @@ class S3Store:
         flags = parallel(absent, wanted, HEAD_THREADS)
         return {oid for oid, flag in zip(wanted, flags) if flag}
 
+    def _listed(self, shards: set[str]) -> set[str] | None:
+        """Return every oid stored under these ``objects/ab/`` shards, or None if listing is refused."""
+        client = self._s3()
+
+        def shard(ab: str) -> set[str]:
+            found = set()
+            pages = client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=f"{self._prefix}objects/{ab}/"
+            )
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    name = item["Key"].rsplit("/", 1)[-1]
+                    if is_oid(name) and item["Key"] == self._key(name):
+                        found.add(name)
+            return found
+
+        try:
+            return set().union(*parallel(shard, sorted(shards), HEAD_THREADS))
+        except ClientError as exc:
+            if _code(exc)[1] in (401, 403):
+                return None  # no ListBucket permission: fall back to HEAD requests
+            raise self._fail(exc, "cannot list objects") from None
+        except BotoCoreError as exc:
+            raise self._fail(exc, "cannot list objects") from None
+
     def upload(self, oid: str, size: int, path: Path, progress: ProgressFn) -> None:
         """Upload a local file: one PUT up to the threshold, else a resumable multipart upload."""
         key = self._key(oid)
         if os.stat(path).st_size != size:
             raise StoreError(f"{path}: expected {size} bytes (file changed?)")
         if size <= self.multipart_threshold:
-            body = _FileSlice(path, 0, size, progress)
+            body = _FileSlice(path, 0, size, progress, verify=oid)
             try:
                 self._call(f"cannot upload {oid}", "put_object", Key=key, Body=body,
                            ContentLength=size)
@@ -347,6 +403,10 @@ class S3Store:
 
     def _multipart(self, oid: str, key: str, size: int, path: Path, progress: ProgressFn) -> None:
         what = f"cannot upload {oid}"
+        # Parts go up out of order and in parallel: check the whole file first.
+        got, _ = sha256_file(path)
+        if got != oid:
+            raise ChecksumMismatch(oid, got, size, f"the local cache ({path})")
         upload_id, done = self._find_upload(key)
         if upload_id is None:
             upload_id = self._call(what, "create_multipart_upload", Key=key)["UploadId"]

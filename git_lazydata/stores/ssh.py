@@ -33,6 +33,7 @@ from ..errors import (
     StoreUnreachable,
     TransientStoreError,
 )
+from ..hashing import VerifyingReader
 from . import ProgressFn
 from .folder import CHUNK, MARKER, RangeReader, check_format, parallel, temp_name
 from .urls import StoreURL, checked_key, redact, register_secret
@@ -301,7 +302,7 @@ class SSHStore:
         """Write to a hidden temp name, check its size, then rename it into place."""
         checked_key(oid)
         try:
-            with self._channel() as sftp, open(path, "rb") as src:
+            with self._channel() as sftp, VerifyingReader(path, oid, size) as src:
                 self._put(sftp, src, self._path(oid), oid, size, progress)
         except Exception as exc:
             raise self._fail(exc, f"cannot upload {oid}") from None

@@ -168,3 +168,45 @@ def test_killed_upload_leaves_no_object(any_store: Kind, tmp_path: Path) -> None
 
     any_store.store.upload(oid, size, path, lambda n: None)  # a rerun completes
     assert hashlib.sha256(_read(any_store.store.open(oid))).hexdigest() == oid
+
+
+@pytest.mark.parametrize("size", [0, 5, 3 * MiB])
+def test_local_bytes_that_do_not_match_their_oid_are_never_published(
+    any_store: Kind, tmp_path: Path, size: int
+) -> None:
+    from git_lazydata.errors import ChecksumMismatch
+
+    oid, path = _blob(tmp_path, size, seed=21)
+    path.write_bytes(b"x" * size if size else b"")  # same size, other bytes (for 0: other oid)
+    if size == 0:
+        oid = hashlib.sha256(b"not empty").hexdigest()
+    with pytest.raises(ChecksumMismatch):
+        any_store.store.upload(oid, size, path, lambda n: None)
+    assert any_store.store.missing([oid]) == {oid}
+    assert not [k for k in any_store.keys() if k.startswith("objects/")]
+
+
+def test_multipart_upload_of_a_rotten_file_is_refused(s3_store: Any, tmp_path: Path) -> None:
+    from git_lazydata.errors import ChecksumMismatch
+
+    store = open_store(parse_store_url(s3_store.url), multipart_threshold=str(5 * MiB), part_size=str(5 * MiB))
+    oid, path = _blob(tmp_path, 11 * MiB, seed=22)
+    with open(path, "r+b") as f:
+        f.seek(7 * MiB)
+        f.write(b"rot")
+    with pytest.raises(ChecksumMismatch):
+        store.upload(oid, 11 * MiB, path, lambda n: None)
+    assert store.missing([oid]) == {oid}
+    store.close()
+
+
+def test_missing_lists_shards_for_big_sets(s3_store: Any, tmp_path: Path) -> None:
+    store = open_store(parse_store_url(s3_store.url))
+    present = []
+    for seed in range(3):
+        oid, path = _blob(tmp_path, 100, seed=30 + seed)
+        store.upload(oid, 100, path, lambda n: None)
+        present.append(oid)
+    absent = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(400)]
+    assert store.missing(present + absent) == set(absent)
+    store.close()

@@ -1,0 +1,94 @@
+"""Hashing while bytes stream, so that no object is read twice to be checked."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from .errors import ChecksumMismatch
+
+__all__ = ["VerifyingReader", "sha256_file"]
+
+
+class VerifyingReader:
+    """Reads a local object and refuses to hand over its last bytes unless they hash to ``oid``.
+
+    Stores read their source with this: a store publishes an object only after it
+    has read all of it, so a cache file that rotted since it was added is never sent
+    (the read that would complete it raises ChecksumMismatch instead). Seeking back
+    to the start restarts the hash (botocore reads a body once to sign it, once to
+    send it).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], oid: str, size: int) -> None:
+        """Open ``path``, which should hold ``size`` bytes hashing to ``oid``."""
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self.oid, self.size = oid, size
+        self._hash = hashlib.sha256()
+        self._pos = 0
+        self.name = str(path)
+
+    def read(self, n: int = -1) -> bytes:
+        """Read up to ``n`` bytes (all that is left when ``n`` < 0)."""
+        left = self.size - self._pos
+        n = left if n is None or n < 0 else min(n, left)
+        data = self._file.read(n) if n > 0 else b""
+        if n > 0 and not data:
+            raise ChecksumMismatch(self.oid, "(truncated)", self._pos, f"the local cache ({self.name})")
+        self._hash.update(data)
+        self._pos += len(data)
+        if self._pos == self.size and data or self.size == 0:
+            self._check()
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        """Read into ``buffer``; see :meth:`read`."""
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _check(self) -> None:
+        got = self._hash.copy().hexdigest()
+        extra = self._file.read(1)
+        if got != self.oid or extra:
+            raise ChecksumMismatch(self.oid, got, self._pos + len(extra), f"the local cache ({self.name})")
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        """Only rewinding to the start (or asking where we are) is supported."""
+        if whence == 1 and pos == 0:
+            return self._pos
+        if whence == 2 and pos == 0:
+            return self.size
+        if (whence, pos) != (0, 0):
+            raise OSError("a verifying reader can only seek back to the start")
+        self._file.seek(0)
+        self._hash = hashlib.sha256()
+        self._pos = 0
+        return 0
+
+    def tell(self) -> int:
+        """Bytes read so far."""
+        return self._pos
+
+    def close(self) -> None:
+        """Close the file."""
+        self._file.close()
+
+    def __enter__(self) -> VerifyingReader:
+        """Use as a context manager."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close on exit."""
+        self.close()
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1024 * 1024) -> tuple[str, int]:
+    """Return (sha256, size) of a file, streaming it."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while data := f.read(chunk):
+            digest.update(data)
+            size += len(data)
+    return digest.hexdigest(), size
