@@ -34,11 +34,15 @@ class TempObject:
     def __init__(self, cache: Cache) -> None:
         """Create the temp file (read-only mode; our descriptor may still write)."""
         self._cache = cache
-        tmp_dir = cache.root / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
         name = f"{os.getpid()}-{time.monotonic_ns()}-{os.urandom(4).hex()}"
-        self.path = tmp_dir / name
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
+        self.path = os.path.join(cache.ensure_dir("tmp"), name)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        try:
+            self._fd = os.open(self.path, flags, 0o444)
+        except FileNotFoundError:  # the tmp folder was removed behind our back
+            cache.forget_dirs()
+            self.path = os.path.join(cache.ensure_dir("tmp"), name)
+            self._fd = os.open(self.path, flags, 0o444)
         self._hash = hashlib.sha256()
         self.size = 0
 
@@ -66,15 +70,21 @@ class TempObject:
         ):
             self.discard()
             raise ChecksumMismatch(expect_oid or oid, oid, self.size)
-        final = self._cache.path(oid)
+        final = self._cache.object_path(oid)
         if self._cache.has(oid, self.size):
             # Already there (objects are immutable): dropping the temp before its pages
             # are written back costs nothing, where replacing would free the old copy
             # and write the new one to disk.
             self.discard()
             return oid
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.path, final)
+        folder = os.path.dirname(final)
+        try:
+            self._cache.ensure_dir(folder)
+            os.replace(self.path, final)
+        except FileNotFoundError:  # its folder was removed behind our back: make it again
+            self._cache.forget_dirs()
+            self._cache.ensure_dir(folder)
+            os.replace(self.path, final)
         return oid
 
     def discard(self) -> None:
@@ -94,17 +104,35 @@ class Cache:
     def __init__(self, root: Path) -> None:
         """Use ``root`` (created on first insert)."""
         self.root = Path(root)
+        self._root = str(self.root)
+        self._made: set[str] = set()  # folders known to exist: saves a mkdir per object
+
+    def object_path(self, oid: str) -> str:
+        """Return where object ``oid`` lives, as text (the hot path); ``oid`` is checked."""
+        if not is_oid(oid):
+            raise ValueError(f"not an oid: {oid!r}")
+        return os.path.join(self._root, "objects", oid[:2], oid[2:4], oid)
 
     def path(self, oid: str) -> Path:
         """Return where object ``oid`` lives; ``oid`` must be a validated sha256."""
-        if not is_oid(oid):
-            raise ValueError(f"not an oid: {oid!r}")
-        return self.root / "objects" / oid[:2] / oid[2:4] / oid
+        return Path(self.object_path(oid))
+
+    def ensure_dir(self, folder: str) -> str:
+        """Create ``folder`` (absolute, or relative to the root) once; return its path."""
+        folder = os.path.join(self._root, folder)
+        if folder not in self._made:
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
+        return folder
+
+    def forget_dirs(self) -> None:
+        """Forget which folders exist (after one was found missing)."""
+        self._made.clear()
 
     def has(self, oid: str, size: int | None = None) -> bool:
         """Tell whether the object is cached (and, given ``size``, has that size)."""
         try:
-            st = os.stat(self.path(oid))
+            st = os.stat(self.object_path(oid))
         except FileNotFoundError:
             return False
         return size is None or st.st_size == size
@@ -112,7 +140,7 @@ class Cache:
     def open(self, oid: str) -> BinaryIO:
         """Open a cached object for reading; raise ObjectMissing."""
         try:
-            return open(self.path(oid), "rb")
+            return open(self.object_path(oid), "rb")
         except FileNotFoundError:
             raise ObjectMissing(oid, "the local cache") from None
 

@@ -111,7 +111,9 @@ def download(stores: Sequence[tuple[str, Store]], cache: Cache, pointers: Sequen
         moved = 0
         try:
             with cache.writer() as temp, store.open(pointer.oid) as body:
-                while chunk := body.read(CHUNK):
+                # Ask for no more than is due (a 1 MiB buffer per small object costs an
+                # mmap and munmap); the read past the end must come back empty.
+                while chunk := body.read(max(1, min(CHUNK, pointer.size - moved))):
                     temp.write(chunk)
                     moved += len(chunk)
                     progress.add_bytes(len(chunk))
