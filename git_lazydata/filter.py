@@ -139,7 +139,8 @@ def _send(out: BinaryIO, result: BinaryIO | bytes) -> None:
         pktline.write_packet(out, result)
         return
     with result:
-        while chunk := result.read(CHUNK):
+        # The largest payload that fits a packet: no 1 MiB buffer per small object.
+        while chunk := result.read(pktline.MAX_PAYLOAD):
             pktline.write_packet(out, chunk)
 
 
@@ -204,7 +205,7 @@ def serve(filt: Filter, inp: BinaryIO, out: BinaryIO, report: Callable[[str], No
             report(f"{command} {path}: {_describe(exc)}")
             _status(out, "error")
             continue
-        _status(out, "success")
+        _status(out, "success", flush=False)  # one write for status and content
         try:
             _send(out, result)
         except OSError as exc:
@@ -217,10 +218,11 @@ def serve(filt: Filter, inp: BinaryIO, out: BinaryIO, report: Callable[[str], No
         out.flush()
 
 
-def _status(out: BinaryIO, status: str) -> None:
+def _status(out: BinaryIO, status: str, flush: bool = True) -> None:
     pktline.write_packet(out, f"status={status}\n".encode())
     pktline.write_packet(out, None)
-    out.flush()
+    if flush:
+        out.flush()
 
 
 def _describe(exc: BaseException) -> str:

@@ -18,6 +18,7 @@ from .cache import Cache
 from .checkout import MaterializeResult, materialize
 from .errors import LazyError
 from .gitcmd import git_lines_z
+from .pointer import MAX_POINTER_SIZE
 from .repo import Repo, index_rows, pointer_entries
 from .settings import Settings, trace_enabled
 
@@ -125,6 +126,14 @@ def _changed_rows(work_tree: Path, old: str, new: str) -> list[tuple[bytes, str,
     return rows
 
 
+def _pointer_sized(path: Path) -> bool:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and 0 < st.st_size < MAX_POINTER_SIZE
+
+
 def _materialize_changes(repo: Repo, old: str | None, new: str) -> MaterializeResult | None:
     work_tree = repo.work_tree
     if work_tree is None:
@@ -133,6 +142,9 @@ def _materialize_changes(repo: Repo, old: str | None, new: str) -> MaterializeRe
         rows = index_rows(work_tree)
     else:
         rows = _changed_rows(work_tree, old, new)
+    # Only a small regular file can still be a pointer: skip reading the blobs of
+    # everything the filter already wrote out (the common case).
+    rows = [row for row in rows if _pointer_sized(work_tree / os.fsdecode(row[0]))]
     entries = pointer_entries(rows, work_tree)
     if not entries:
         return None
