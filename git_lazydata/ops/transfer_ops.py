@@ -26,7 +26,9 @@ def open_remote(remote: Remote, work_tree: Path) -> Store:
 
 def _context() -> tuple[Path, LazyConfig, Cache]:
     work_tree = Repo.discover().require_work_tree()
-    return work_tree, load_config(work_tree), Cache(Settings.load().cache_root)
+    cache = Cache(Settings.load().cache_root)
+    cache.remove_stale_temps()  # left by processes killed mid-write, over an hour ago
+    return work_tree, load_config(work_tree), cache
 
 
 def push(store_name: str | None, revs: list[str], *, all_refs: bool = False, jobs: int | None = None,
