@@ -42,10 +42,16 @@ class VerifyingReader:
         return data
 
     def readinto(self, buffer: bytearray | memoryview) -> int:
-        """Read into ``buffer``; see :meth:`read`."""
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        """Read into ``buffer`` without an extra copy; see :meth:`read`."""
+        view = memoryview(buffer)[: max(0, self.size - self._pos)]
+        n = self._file.readinto(view) if len(view) else 0
+        if len(view) and not n:
+            raise ChecksumMismatch(self.oid, "(truncated)", self._pos, f"the local cache ({self.name})")
+        self._hash.update(view[:n])
+        self._pos += n
+        if self._pos == self.size and n or self.size == 0:
+            self._check()
+        return n
 
     def _check(self) -> None:
         got = self._hash.copy().hexdigest()

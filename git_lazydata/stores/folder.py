@@ -139,6 +139,7 @@ class FolderStore:
             raise StoreError(f"{url}: not a folder store URL")
         self.url = url
         self.root = Path(url.path)
+        self._made: set[Path] = set()  # shard folders known to exist
 
     def _error(self, exc: OSError, what: str) -> StoreError:
         detail = f"{self.url}: {what}: {exc.strerror or exc}"
@@ -162,7 +163,9 @@ class FolderStore:
         """Copy ``path`` to the store under a temp name, then rename it into place."""
         final = self.root / checked_key(oid)
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.parent not in self._made:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(final.parent)
             with VerifyingReader(path, oid, size) as src:
                 self._write_atomic(final, oid, src, size, progress)
         except OSError as exc:
