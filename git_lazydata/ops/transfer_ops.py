@@ -8,7 +8,7 @@ from pathlib import Path
 from ..cache import Cache
 from ..checkout import MaterializeResult, materialize
 from ..config import LazyConfig, Remote, load_config
-from ..errors import ConfigError, LazyError, StoreAuthError
+from ..errors import ConfigError, LazyError
 from ..progress import make_progress
 from ..repo import Entry, Repo, index_rows, pointer_entries, pointers_in_history, tree_rows
 from ..settings import Settings
@@ -86,8 +86,6 @@ def fetch(paths: list[str], *, rev: str | None = None, all_files: bool = False, 
         progress = make_progress("Downloading", 0, 0, quiet)
         result = download(stores, cache, [e.pointer for e in entries], jobs=jobs or cfg.concurrency,
                           progress=progress)
-    except StoreAuthError:
-        raise
     finally:
         for _, store in stores:
             store.close()
