@@ -55,7 +55,7 @@ class LazyConfig:
     default: str | None = None
     fetchinclude: list[str] = field(default_factory=list)
     fetchexclude: list[str] = field(default_factory=list)
-    concurrency: int = 8
+    concurrency: int | None = None  # lazy.concurrency; None: the engine's default
     warnings: list[str] = field(default_factory=list)
 
     def no_store(self) -> ConfigError:

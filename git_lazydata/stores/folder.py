@@ -133,6 +133,9 @@ class RangeReader(io.RawIOBase):
 class FolderStore:
     """Objects in a folder: ``<root>/objects/ab/cd/<oid>``."""
 
+    #: Transfers cost syscalls, not round trips: the engine uses few threads.
+    local = True
+
     def __init__(self, url: StoreURL, **options: Any) -> None:
         """Use the folder named by ``url``; nothing is touched until first use."""
         if url.scheme != "file":
