@@ -11,13 +11,19 @@ from lazyhelpers import git, lazy
 HOOKS = ("pre-push", "post-checkout", "post-merge")
 
 
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A new repository without git-lazy set up."""
+    path = tmp_path / "r"
+    git(None, "init", "-q", str(path))
+    return path
+
+
 def config(repo: Path, scope: str) -> str:
     return git(repo, "config", f"--{scope}", "--get-regexp", r"^filter\.lazy\.", check=False).stdout.decode()
 
 
-def test_install_local_is_idempotent(tmp_path: Path) -> None:
-    repo = tmp_path / "r"
-    git(None, "init", "-q", str(repo))
+def test_install_local_is_idempotent(repo: Path) -> None:
     lazy(None, "uninstall", "--global")
     for _ in range(2):
         lazy(repo, "install", "--local")
@@ -34,9 +40,7 @@ def test_install_local_is_idempotent(tmp_path: Path) -> None:
         assert not (repo / ".git" / "hooks" / f"{name}.pre-git-lazy").exists()
 
 
-def test_uninstall_removes_everything_and_is_idempotent(tmp_path: Path) -> None:
-    repo = tmp_path / "r"
-    git(None, "init", "-q", str(repo))
+def test_uninstall_removes_everything_and_is_idempotent(repo: Path) -> None:
     lazy(repo, "install", "--local")
     for _ in range(2):
         lazy(repo, "uninstall", "--local")
@@ -44,9 +48,7 @@ def test_uninstall_removes_everything_and_is_idempotent(tmp_path: Path) -> None:
     assert not any((repo / ".git" / "hooks" / name).exists() for name in HOOKS)
 
 
-def test_existing_hook_is_kept_chained_and_restored(tmp_path: Path) -> None:
-    repo = tmp_path / "r"
-    git(None, "init", "-q", str(repo))
+def test_existing_hook_is_kept_chained_and_restored(repo: Path) -> None:
     hooks = repo / ".git" / "hooks"
     mine = hooks / "post-checkout"
     mine.write_text('#!/bin/sh\necho "mine $*" >> "$(git rev-parse --git-dir)/ran"\n')
@@ -64,11 +66,9 @@ def test_existing_hook_is_kept_chained_and_restored(tmp_path: Path) -> None:
     assert not (hooks / "post-checkout.pre-git-lazy").exists()
 
 
-def test_chained_pre_push_hook_gets_stdin_and_can_refuse(tmp_path: Path) -> None:
+def test_chained_pre_push_hook_gets_stdin_and_can_refuse(repo: Path, tmp_path: Path) -> None:
     remote = tmp_path / "remote.git"
     git(None, "init", "-q", "--bare", str(remote))
-    repo = tmp_path / "r"
-    git(None, "init", "-q", str(repo))
     hook = repo / ".git" / "hooks" / "pre-push"
     hook.write_text('#!/bin/sh\ncat > "$(git rev-parse --git-dir)/stdin"\nexit 1\n')
     hook.chmod(0o755)
@@ -82,18 +82,14 @@ def test_chained_pre_push_hook_gets_stdin_and_can_refuse(tmp_path: Path) -> None
     assert git(remote, "branch", "--list").stdout == b""
 
 
-def test_hooks_path_is_honoured(tmp_path: Path) -> None:
-    repo = tmp_path / "r"
-    git(None, "init", "-q", str(repo))
+def test_hooks_path_is_honoured(repo: Path) -> None:
     git(repo, "config", "core.hooksPath", "my-hooks")
     lazy(repo, "install", "--local")
     assert all((repo / "my-hooks" / name).is_file() for name in HOOKS)
     assert not (repo / ".git" / "hooks" / "pre-push").exists()
 
 
-def test_hook_explains_itself_when_git_lazy_is_missing(tmp_path: Path) -> None:
-    repo = tmp_path / "r"
-    git(None, "init", "-q", str(repo))
+def test_hook_explains_itself_when_git_lazy_is_missing(repo: Path) -> None:
     lazy(repo, "install", "--local")
     env = dict(os.environ, PATH="/usr/bin:/bin")
     proc = git(repo, "-c", "core.hooksPath=.git/hooks", "commit", "--allow-empty", "-q", "-m", "x", env=env)
@@ -106,9 +102,7 @@ def test_hook_explains_itself_when_git_lazy_is_missing(tmp_path: Path) -> None:
     assert b"'git-lazy' was not found on your PATH" in run.stderr
 
 
-def test_track_writes_gitattributes_like_git_lfs(tmp_path: Path) -> None:
-    repo = tmp_path / "r"
-    git(None, "init", "-q", str(repo))
+def test_track_writes_gitattributes_like_git_lfs(repo: Path) -> None:
     out = lazy(repo, "track", "*.bin", "my file.dat", "*.bin").stdout.decode()
     assert 'Tracking "*.bin"' in out and 'Tracking "my file.dat"' in out
     lazy(repo, "track", "*.bin")
@@ -122,9 +116,7 @@ def test_track_writes_gitattributes_like_git_lfs(tmp_path: Path) -> None:
     assert attrs == b"my file.dat: filter: lazy\n"
 
 
-def test_track_from_a_subfolder_is_relative_to_it(tmp_path: Path) -> None:
-    repo = tmp_path / "r"
-    git(None, "init", "-q", str(repo))
+def test_track_from_a_subfolder_is_relative_to_it(repo: Path) -> None:
     (repo / "data" / "raw").mkdir(parents=True)
     lazy(repo / "data", "track", "*.csv")
     assert (repo / ".gitattributes").read_text() == "data/*.csv filter=lazy diff=lazy merge=lazy -text\n"
@@ -132,9 +124,7 @@ def test_track_from_a_subfolder_is_relative_to_it(tmp_path: Path) -> None:
     assert git(repo, "check-attr", "filter", "--", "data/x.csv").stdout.endswith(b"lazy\n")
 
 
-def test_untrack_keeps_other_lines(tmp_path: Path) -> None:
-    repo = tmp_path / "r"
-    git(None, "init", "-q", str(repo))
+def test_untrack_keeps_other_lines(repo: Path) -> None:
     (repo / ".gitattributes").write_text("*.txt text\n")
     lazy(repo, "track", "*.bin", "*.dat")
     lazy(repo, "untrack", "*.bin")
@@ -144,9 +134,7 @@ def test_untrack_keeps_other_lines(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("pattern", [".gitattributes", "sub/.gitmodules", ".lazyconfig"])
-def test_track_refuses_git_files(tmp_path: Path, pattern: str) -> None:
-    repo = tmp_path / "r"
-    git(None, "init", "-q", str(repo))
+def test_track_refuses_git_files(repo: Path, pattern: str) -> None:
     proc = lazy(repo, "track", pattern, check=False)
     assert proc.returncode == 1
     assert proc.stderr.decode().startswith("git-lazy: refusing to track")
