@@ -9,7 +9,6 @@ an interrupted one is resumed by reusing the parts whose MD5 matches the local b
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import threading
@@ -39,7 +38,8 @@ from ..hashing import VerifyingReader, sha256_file
 from ..pointer import is_oid
 from . import ProgressFn
 from .folder import CHUNK, MARKER, RangeReader, check_format, parallel
-from .urls import StoreURL, checked_key, redact, register_secret
+from .s3_credentials import resolve_credentials
+from .urls import StoreURL, checked_key, redact
 
 __all__ = ["MIN_PART_SIZE", "MULTIPART_THRESHOLD", "PART_SIZE", "S3Store"]
 
@@ -60,8 +60,6 @@ LIST_AT = 256
 #: Multipart uploads older than this under our prefix are taken as abandoned.
 STALE_UPLOAD = timedelta(hours=24)
 
-_ACCESS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "MINIO_ACCESS_KEY")
-_SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "MINIO_SECRET_KEY")
 _AUTH_CODES = {
     "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken",
     "AllAccessDisabled", "AccountProblem", "InvalidSecurity", "NotSignedUp",
@@ -79,37 +77,6 @@ def _code(exc: ClientError) -> tuple[str, int]:
     error = exc.response.get("Error", {})
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
     return str(error.get("Code", status)), int(status or 0)
-
-
-def _same_endpoint(a: str, b: str) -> bool:
-    def norm(url: str) -> tuple[str, str, int]:
-        parts = urlsplit(url.strip().rstrip("/"))
-        scheme = parts.scheme.lower()
-        port = parts.port or (443 if scheme == "https" else 80)
-        return scheme, (parts.hostname or "").lower(), port
-
-    return norm(a) == norm(b)
-
-
-def _mc_credentials(endpoint: str | None) -> tuple[str, str, str] | None:
-    """Find the MinIO client alias for ``endpoint`` in ~/.mc/config.json or ~/mc/config.json."""
-    home = Path(os.path.expanduser("~"))
-    for path in (home / ".mc" / "config.json", home / "mc" / "config.json"):
-        try:
-            config = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        aliases = config.get("aliases") or config.get("hosts") or {}
-        for name, alias in sorted(aliases.items()):
-            url, key, secret = alias.get("url", ""), alias.get("accessKey"), alias.get("secretKey")
-            if not (url and key and secret):
-                continue
-            host = (urlsplit(url).hostname or "").lower()
-            if (endpoint and _same_endpoint(url, endpoint)) or (
-                not endpoint and host.endswith("amazonaws.com")
-            ):
-                return key, secret, f"{path} alias {name!r}"
-    return None
 
 
 class _FileSlice:
@@ -235,7 +202,7 @@ class S3Store:
     def _make_client(self) -> Any:
         try:
             session = boto3.session.Session(region_name=self.region)
-            keys, self._hint = self._credentials(session)
+            keys, self._hint = resolve_credentials(self.url, self.endpoint, session)
             region = self.region or session.region_name or ("us-east-1" if self.endpoint else None)
         except (bx.ProfileNotFound, bx.CredentialRetrievalError) as exc:
             raise ConfigError(f"{self.url}: {redact(str(exc))}") from None
@@ -262,37 +229,6 @@ class S3Store:
         return session.client(
             "s3", config=config, endpoint_url=self.endpoint, region_name=region, **(keys or {})
         )
-
-    def _credentials(self, session: Any) -> tuple[dict[str, str] | None, str]:
-        """Resolve credentials in DESIGN.md's order: (client keyword arguments, where from).
-
-        ``{}`` leaves them to boto3's own chain; None means anonymous (unsigned) requests.
-        """
-        def keys(key: str, secret: str, token: str | None = None) -> dict[str, str]:
-            register_secret(secret)
-            register_secret(token)
-            found = {"aws_access_key_id": key, "aws_secret_access_key": secret}
-            return {**found, "aws_session_token": token} if token else found
-
-        if self.url.user and self.url.password:
-            return keys(self.url.user, self.url.password), "the user:password in the store URL"
-        env = os.environ
-        key = next((env[v] for v in _ACCESS_VARS if env.get(v)), None)
-        secret = next((env[v] for v in _SECRET_VARS if env.get(v)), None)
-        if key and secret:
-            token = env.get("AWS_SESSION_TOKEN") or None
-            return keys(key, secret, token), "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
-        chain = session.get_credentials()  # boto3's chain: ~/.aws, profiles, SSO, IMDS...
-        if chain is not None:
-            frozen = chain.get_frozen_credentials()
-            register_secret(frozen.secret_key)
-            register_secret(frozen.token)
-            # No explicit keys: boto3 keeps refreshing temporary credentials itself.
-            return {}, f"the AWS credentials from {chain.method} (~/.aws/credentials, AWS_PROFILE)"
-        mc = _mc_credentials(self.endpoint)
-        if mc is not None:
-            return keys(mc[0], mc[1]), mc[2]
-        return None, "credentials (none found, requests were anonymous: set AWS_ACCESS_KEY_ID)"
 
     def _fail(self, exc: Exception, what: str, *, head: bool = False) -> LazyError:
         """Turn a botocore exception into one git-lazy error with a redacted one-line message."""
