@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import CHUNK, Cache
+from .errors import LazyError
 from .gitcmd import git
 from .pointer import MAX_POINTER_SIZE, parse
 from .repo import Entry
 
-__all__ = ["MaterializeResult", "materialize"]
+__all__ = ["MaterializeResult", "materialize", "require_filter"]
 
 
 @dataclass
@@ -120,8 +121,29 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
         raise
 
 
+def require_filter(work_tree: Path) -> None:
+    """Refuse to write content where git would not clean it back to a pointer.
+
+    Without the filter, refreshing the index after writing a file would stage the
+    file's bytes in place of its pointer.
+    """
+    # with_filter: our usual "-c filter.lazy.process=" would hide the real value.
+    configured = git("config", "--get", "filter.lazy.process", cwd=work_tree, check=False, with_filter=True)
+    configured = configured.strip() or git(
+        "config", "--get", "filter.lazy.clean", cwd=work_tree, check=False, with_filter=True
+    ).strip()
+    if not configured:
+        raise LazyError(
+            "git-lazy is not set up for this repository, so files cannot be written out: "
+            "run 'git lazy install' (or 'git lazy install --local') first"
+        )
+
+
 def materialize(work_tree: Path, entries: Iterable[Entry], cache: Cache, *, refresh: bool = True) -> MaterializeResult:
     """Replace each entry's pointer file with its cached content; refresh those index entries."""
+    entries = list(entries)
+    if entries:
+        require_filter(work_tree)
     result = MaterializeResult()
     for entry in entries:
         if entry.pointer.size == 0:

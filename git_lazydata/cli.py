@@ -62,7 +62,8 @@ def install(scope: str) -> None:
 
 
 @cli.command()
-@click.option("--global", "scope", flag_value="global", default=True, help="Remove the user-wide setup (default).")
+@click.option("--global", "scope", flag_value="global", default=True,
+              help="Remove the user-wide setup and this repository's (default).")
 @click.option("--local", "scope", flag_value="local", help="Remove this repository's setup only.")
 def uninstall(scope: str) -> None:
     """Remove the filter driver and our hooks (your own hooks are put back)."""

@@ -6,7 +6,6 @@ so isolation is done there and never by patching git_lazydata.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 

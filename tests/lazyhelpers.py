@@ -10,6 +10,8 @@ from pathlib import Path
 __all__ = [
     "assert_clean_status",
     "assert_pointer",
+    "clone",
+    "fresh_cache",
     "git",
     "lazy",
     "make_repo",
@@ -89,3 +91,16 @@ def assert_clean_status(repo: Path) -> None:
 def cache_dir() -> Path:
     """The object cache the isolated environment points at."""
     return Path(os.environ["GIT_LAZY_CACHE_DIR"])
+
+
+def fresh_cache(tmp_path: Path, name: str) -> Path:
+    """Point GIT_LAZY_CACHE_DIR at a new empty cache, as on another machine."""
+    path = tmp_path / name
+    os.environ["GIT_LAZY_CACHE_DIR"] = str(path)
+    return path
+
+
+def clone(src: Path, dst: Path) -> Path:
+    git(None, "clone", "-q", str(src), str(dst))
+    lazy(dst, "install", "--local")
+    return dst

@@ -52,14 +52,20 @@ def install(scope: str = "global") -> InstallResult:
 
 
 def uninstall(scope: str = "global") -> InstallResult:
-    """Remove the filter driver from ``scope`` and our hooks from this repo."""
+    """Remove the filter driver from ``scope`` and our hooks from this repo.
+
+    The default (global) also removes a repository-local filter setup, so that no
+    ``required`` filter is left behind without its hooks.
+    """
     repo = _repo_or_none()
     if scope == "local" and repo is None:
         raise LazyError("'git lazy uninstall --local' must be run inside a git repository")
-    try:
-        git("config", f"--{scope}", "--remove-section", "filter.lazy")
-    except GitError:
-        pass  # nothing was set there
+    scopes = [scope] + (["local"] if scope == "global" and repo is not None else [])
+    for where in scopes:
+        try:
+            git("config", f"--{where}", "--remove-section", "filter.lazy")
+        except GitError:
+            pass  # nothing was set there
     if repo is None:
         return InstallResult(scope)
     return InstallResult(scope, uninstall_hooks(repo.hooks_dir), str(repo.hooks_dir))

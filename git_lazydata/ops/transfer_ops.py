@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cache import Cache
-from ..checkout import MaterializeResult, materialize
+from ..checkout import MaterializeResult, materialize, require_filter
 from ..config import LazyConfig, Remote, load_config
 from ..errors import ConfigError, LazyError
 from ..progress import make_progress
@@ -50,13 +50,18 @@ def push(store_name: str | None, revs: list[str], *, all_refs: bool = False, job
     try:
         progress = make_progress(f"Uploading to {remote.name}", 0, 0, quiet)
         result = upload(store, cache, present, jobs=jobs or cfg.concurrency, progress=progress)
+        cached = {p.oid for p in present}
+        not_cached = sorted({p.oid for p in pointers} - cached)
+        lost = sorted(store.missing(not_cached)) if not_cached else []
     finally:
         store.close()
-    not_cached = sorted({p.oid for p in pointers} - {p.oid for p in present} - set(result.present))
-    return remote, result, cfg.warnings + result.warnings + (
-        [f"{len(not_cached)} referenced object(s) are not in the local cache and were not checked"]
-        if not_cached else []
-    )
+    warnings = cfg.warnings + result.warnings
+    if lost:
+        warnings.append(
+            f"{len(lost)} referenced object(s) are neither in the local cache nor in {remote.name}; "
+            f"clones cannot fetch them (first: {lost[0]})"
+        )
+    return remote, result, warnings
 
 
 @dataclass
@@ -77,6 +82,10 @@ def fetch(paths: list[str], *, rev: str | None = None, all_files: bool = False, 
     # Paths, folders and globs all go to git as pathspecs (relative to the current folder).
     rows = tree_rows(None, rev, paths) if rev else index_rows(None, paths)
     entries: list[Entry] = pointer_entries(rows, work_tree)
+    if paths and not entries:
+        raise LazyError(f"no git-lazy file matches {' '.join(paths)}")
+    if rev is None and entries:
+        require_filter(work_tree)  # before downloading anything
     if not cfg.remotes:
         raise cfg.no_store()
     stores = []

@@ -147,3 +147,9 @@ def test_commands_outside_a_repository_give_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.decode().startswith("git-lazy: not in a git repository")
     assert len(proc.stderr.splitlines()) == 1
+
+
+def test_plain_uninstall_also_removes_a_local_setup(repo: Path) -> None:
+    lazy(repo, "install", "--local")
+    lazy(repo, "uninstall")
+    assert config(repo, "local") == "" and config(repo, "global") == ""

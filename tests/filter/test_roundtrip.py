@@ -20,7 +20,6 @@ from lazyhelpers import (
     write_stream,
 )
 
-
 #: git options that check out or add with our filter off (what a filter-less git sees).
 NOFILTER = ("-c", "filter.lazy.process=", "-c", "filter.lazy.required=false")
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from lazyhelpers import git, lazy, make_repo
-
-from servers import FolderFixture  # noqa: F401  (fixtures come from the servers plugin)
+from lazyhelpers import lazy, make_repo
 
 
 @pytest.fixture(autouse=True)
@@ -25,16 +22,3 @@ def any_store(request: pytest.FixtureRequest) -> object:
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "repo", "*.bin")
-
-
-def fresh_cache(tmp_path: Path, name: str) -> Path:
-    """Point GIT_LAZY_CACHE_DIR at a new empty cache, as on another machine."""
-    path = tmp_path / name
-    os.environ["GIT_LAZY_CACHE_DIR"] = str(path)
-    return path
-
-
-def clone(src: Path, dst: Path) -> Path:
-    git(None, "clone", "-q", str(src), str(dst))
-    lazy(dst, "install", "--local")
-    return dst

@@ -7,8 +7,15 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import clone, fresh_cache
-from lazyhelpers import assert_clean_status, git, lazy, pointer_text, write_stream
+from lazyhelpers import (
+    assert_clean_status,
+    clone,
+    fresh_cache,
+    git,
+    lazy,
+    pointer_text,
+    write_stream,
+)
 
 
 def commit_files(repo: Path, files: dict[str, bytes]) -> dict[str, str]:
@@ -185,3 +192,37 @@ def test_big_file_goes_through_every_store_with_flat_memory(any_store: object, r
     from lazyhelpers import sha256_file
 
     assert sha256_file(cache / "objects" / oid[:2] / oid[2:4] / oid) == oid
+
+
+def test_fetch_refuses_to_write_where_the_filter_is_not_set_up(folder_store: object, repo: Path, tmp_path: Path) -> None:
+    commit_files(repo, {"a.bin": b"payload"})
+    lazy(repo, "remote", "add", "lake", folder_store.url)
+    git(repo, "add", ".lazyconfig")
+    git(repo, "commit", "-q", "-m", "store")
+    lazy(repo, "push", "--all")
+    lazy(None, "uninstall")  # no filter anywhere, as on a machine without git-lazy set up
+    fresh_cache(tmp_path, "cache2")
+    other = tmp_path / "clone"
+    git(None, "clone", "-q", str(repo), str(other))
+    proc = lazy(other, "fetch", "a.bin", check=False)
+    assert proc.returncode == 1
+    assert "run 'git lazy install'" in proc.stderr.decode()
+    assert (other / "a.bin").read_bytes().startswith(b"version https://git-lfs")
+    assert_clean_status(other)
+
+
+def test_fetch_of_a_path_that_matches_nothing_says_so(folder_store: object, repo: Path) -> None:
+    commit_files(repo, {"a.bin": b"x"})
+    lazy(repo, "remote", "add", "lake", folder_store.url)
+    proc = lazy(repo, "fetch", "no/such/path", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == "git-lazy: no git-lazy file matches no/such/path\n"
+
+
+def test_push_warns_about_objects_that_exist_nowhere(folder_store: object, repo: Path) -> None:
+    oids = commit_files(repo, {"a.bin": b"will vanish"})
+    cache = Path(os.environ["GIT_LAZY_CACHE_DIR"])
+    (cache / "objects" / oids["a.bin"][:2] / oids["a.bin"][2:4] / oids["a.bin"]).unlink()
+    lazy(repo, "remote", "add", "lake", folder_store.url)
+    proc = lazy(repo, "push", "--all")
+    assert "1 referenced object(s) are neither in the local cache nor in lake" in proc.stderr.decode()
