@@ -163,10 +163,6 @@ class Cache:
             oid = temp.commit(expect_oid, expect_size)
             return oid, temp.size
 
-    def insert_file(self, src: BinaryIO, **expect: str | int | None) -> tuple[str, int]:
-        """Store what can be read from ``src``; see :meth:`insert`."""
-        return self.insert(iter(lambda: src.read(CHUNK), b""), **expect)  # type: ignore[arg-type]
-
     def remove_stale_temps(self, max_age: float = STALE_TEMP_SECONDS) -> int:
         """Delete temp files older than ``max_age`` seconds (left by killed processes)."""
         removed = 0

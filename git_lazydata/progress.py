@@ -7,7 +7,7 @@ import threading
 import time
 from typing import TextIO
 
-__all__ = ["NullProgress", "Progress", "TerminalProgress", "make_progress"]
+__all__ = ["Progress", "TerminalProgress", "make_progress"]
 
 
 class Progress:
@@ -41,8 +41,6 @@ class Progress:
         """Show the final line."""
         self.render(final=True)
 
-
-NullProgress = Progress
 
 
 def _size(n: float) -> str:
