@@ -42,7 +42,6 @@ class Progress:
         self.render(final=True)
 
 
-
 def _size(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
