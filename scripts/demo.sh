@@ -11,7 +11,14 @@ export HOME="$demo/home" GIT_CONFIG_GLOBAL="$demo/home/.gitconfig" GIT_CONFIG_NO
 mkdir -p "$HOME"
 git config --global user.name "Demo" && git config --global user.email "demo@example.com"
 git config --global init.defaultBranch main
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+step() {  # show the command as one would type it (globs quoted), then run it
+    local shown="" arg
+    for arg in "$@"; do
+        case $arg in *[\ \*\?]*) shown+=" \"$arg\"" ;; *) shown+=" $arg" ;; esac
+    done
+    printf '\n\033[1m$%s\033[0m\n' "$shown"
+    "$@"
+}
 
 cd "$demo"
 step git lazy install
