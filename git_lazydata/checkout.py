@@ -21,7 +21,7 @@ from .gitcmd import git
 from .pointer import MAX_POINTER_SIZE, parse
 from .repo import Entry
 
-__all__ = ["MaterializeResult", "materialize", "require_filter"]
+__all__ = ["MaterializeResult", "filter_configured", "lazy_paths", "materialize", "require_filter"]
 
 
 @dataclass
@@ -121,18 +121,34 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
         raise
 
 
+def filter_configured(cwd: Path) -> bool:
+    """Tell whether git config sets up the lazy filter driver here."""
+    # with_filter: our usual "-c filter.lazy.process=" would hide the real value.
+    for key in ("filter.lazy.process", "filter.lazy.clean"):
+        if git("config", "--get", key, cwd=cwd, check=False, with_filter=True).strip():
+            return True
+    return False
+
+
+def lazy_paths(work_tree: Path, paths: list[bytes]) -> set[bytes]:
+    """Return the paths whose attributes say ``filter=lazy`` today.
+
+    git> <path> NUL filter NUL <value> NUL   (check-attr -z --stdin)
+    """
+    if not paths:
+        return set()
+    out = git("check-attr", "-z", "--stdin", "filter", cwd=work_tree, input=b"".join(p + b"\0" for p in paths))
+    fields = out.split(b"\0")
+    return {fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == b"lazy"}
+
+
 def require_filter(work_tree: Path) -> None:
     """Refuse to write content where git would not clean it back to a pointer.
 
     Without the filter, refreshing the index after writing a file would stage the
     file's bytes in place of its pointer.
     """
-    # with_filter: our usual "-c filter.lazy.process=" would hide the real value.
-    configured = git("config", "--get", "filter.lazy.process", cwd=work_tree, check=False, with_filter=True)
-    configured = configured.strip() or git(
-        "config", "--get", "filter.lazy.clean", cwd=work_tree, check=False, with_filter=True
-    ).strip()
-    if not configured:
+    if not filter_configured(work_tree):
         raise LazyError(
             "git-lazy is not set up for this repository, so files cannot be written out: "
             "run 'git lazy install' (or 'git lazy install --local') first"
@@ -144,6 +160,10 @@ def materialize(work_tree: Path, entries: Iterable[Entry], cache: Cache, *, refr
     entries = list(entries)
     if entries:
         require_filter(work_tree)
+        # A pointer whose path is no longer tracked (untracked pattern) stays a pointer:
+        # written out, its bytes would be staged as they are.
+        tracked = lazy_paths(work_tree, [e.path for e in entries])
+        entries = [e for e in entries if e.path in tracked]
     result = MaterializeResult()
     for entry in entries:
         if entry.pointer.size == 0:

@@ -276,7 +276,8 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("git-lazy: interrupted\n")
         return 130
     except click.ClickException as exc:
-        exc.show()
+        hint = " (see 'git lazy -h')" if isinstance(exc, click.UsageError) else ""
+        sys.stderr.write(f"git-lazy: {_safe(exc.format_message())}{hint}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("git-lazy: interrupted\n")

@@ -31,6 +31,8 @@ from .settings import Settings, git_executable, trace_enabled
 
 __all__ = ["Content", "Filter", "main"]
 
+#: Files that always stay plain text, whatever .gitattributes says.
+PLAIN_FILES = frozenset({".gitattributes", ".gitignore", ".gitmodules", ".lazyconfig"})
 #: clean holds content up to this size in memory before it spills to a temp file.
 BUFFER_MAX = 8 * 1024 * 1024
 #: Non-pointer content handed to smudge is spooled in memory up to this size, then on disk.
@@ -75,8 +77,12 @@ class Filter:
         self.cache = cache
         self.smudge_max = smudge_max
 
-    def clean(self, content: Content) -> bytes:
+    def clean(self, content: Content, path: str = "") -> bytes:
         """Store the content in the cache and return its pointer (or the input pointer)."""
+        if path.rsplit("/", 1)[-1] in PLAIN_FILES:
+            # A broad pattern ("*") must not turn the files git and git-lazy read
+            # themselves into pointers.
+            return b"".join(content)
         head = content.head()
         if content.exhausted:
             if not head:
@@ -195,7 +201,7 @@ def serve(filt: Filter, inp: BinaryIO, out: BinaryIO, report: Callable[[str], No
         content = Content(_content_packets(inp))
         try:
             if command == "clean":
-                result: BinaryIO | bytes = filt.clean(content)
+                result: BinaryIO | bytes = filt.clean(content, path)
             elif command == "smudge":
                 result = filt.smudge(content)
             else:
@@ -288,7 +294,8 @@ def main(argv: list[str]) -> int:
             serve(filt, inp, out, report)
             return 0
         content = Content(iter(lambda: inp.read(CHUNK), b""))
-        result = filt.clean(content) if command == "clean" else filt.smudge(content)
+        path = argv[-1] if len(argv) > 1 else ""
+        result = filt.clean(content, path) if command == "clean" else filt.smudge(content)
         if isinstance(result, bytes):
             out.write(result)
         else:

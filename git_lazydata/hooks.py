@@ -7,6 +7,7 @@ the same arguments and standard input; uninstall puts it back.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import Cache
-from .checkout import MaterializeResult, materialize
+from .checkout import MaterializeResult, filter_configured, materialize
 from .errors import LazyError
 from .gitcmd import git_lines_z
 from .pointer import MAX_POINTER_SIZE
@@ -109,7 +110,13 @@ def _run_chained(repo: Repo, name: str, args: list[str], stdin: bytes | None) ->
         return 0
     if not (stat.S_ISREG(mode) and os.access(chained, os.X_OK)):
         return 0
-    return subprocess.run([str(chained), *args], input=stdin, check=False).returncode
+    try:
+        return subprocess.run([str(chained), *args], input=stdin, check=False).returncode
+    except OSError as exc:
+        if exc.errno != errno.ENOEXEC:
+            raise
+        # No "#!" line: git runs such a hook with the shell, and so do we.
+        return subprocess.run(["/bin/sh", str(chained), *args], input=stdin, check=False).returncode
 
 
 def _changed_rows(work_tree: Path, old: str, new: str) -> list[tuple[bytes, str, str]]:
@@ -177,15 +184,26 @@ def main(args: list[str]) -> int:
         return 2
     name, rest = args[0], args[1:]
     stdin = sys.stdin.buffer.read() if name == "pre-push" else None  # always read it all
+    # git reports a failing post-checkout/post-merge hook as a failed command: those
+    # hooks explain a problem on stderr but never fail the checkout or merge itself.
+    failure = 2 if name == "pre-push" else 0
     try:
         repo = Repo.discover()
         code = _run_chained(repo, name, rest, stdin)
         if code:
             return code
+        if name != "pre-push" and not filter_configured(repo.work_tree or repo.git_dir):
+            return 0  # git-lazy was uninstalled; a leftover hook has nothing to do
         _HANDLERS[name](repo, rest, stdin)
         return 0
     except LazyError as exc:
         if trace_enabled():
             raise
         sys.stderr.write(f"git-lazy: {name}: {exc}\n")
-        return exc.exit_code
+        return exc.exit_code if name == "pre-push" else failure
+    except Exception as exc:  # a bug must not leave a traceback in the user's checkout
+        if trace_enabled():
+            raise
+        sys.stderr.write(f"git-lazy: {name}: internal error: {type(exc).__name__}: {exc} "
+                         "(run again with GIT_LAZY_TRACE=1 for the traceback)\n")
+        return failure

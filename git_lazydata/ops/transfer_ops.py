@@ -9,6 +9,7 @@ from ..cache import Cache
 from ..checkout import MaterializeResult, materialize, require_filter
 from ..config import LazyConfig, Remote, load_config
 from ..errors import ConfigError, LazyError
+from ..gitcmd import git
 from ..progress import make_progress
 from ..repo import Entry, Repo, index_rows, pointer_entries, pointers_in_history, tree_rows
 from ..settings import Settings
@@ -31,10 +32,22 @@ def _context() -> tuple[Path, LazyConfig, Cache]:
     return work_tree, load_config(work_tree), cache
 
 
+def _is_revision(name: str, work_tree: Path) -> bool:
+    if name.startswith("-"):
+        return False
+    out = git("rev-parse", "--verify", "--quiet", "--end-of-options", name + "^{commit}", cwd=work_tree, check=False)
+    return bool(out.strip())
+
+
 def push(store_name: str | None, revs: list[str], *, all_refs: bool = False, jobs: int | None = None,
          quiet: bool = False) -> tuple[Remote, TransferResult, list[str]]:
     """Upload the objects that ``revs`` (or every ref) reference and the store lacks."""
     work_tree, cfg, cache = _context()
+    if store_name is not None and store_name not in cfg.remotes and _is_revision(store_name, work_tree):
+        revs, store_name = [store_name, *revs], None  # "git lazy push main": a revision
+    for rev in revs:
+        if rev.startswith("-"):
+            raise LazyError(f"not a revision: {rev!r}")
     remote = cfg.push_remote(store_name)
     if not remote.pushable:
         raise ConfigError(

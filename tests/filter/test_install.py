@@ -153,3 +153,35 @@ def test_plain_uninstall_also_removes_a_local_setup(repo: Path) -> None:
     lazy(repo, "install", "--local")
     lazy(repo, "uninstall")
     assert config(repo, "local") == "" and config(repo, "global") == ""
+
+
+def test_chained_hook_without_a_shebang_still_runs(repo: Path) -> None:
+    hook = repo / ".git" / "hooks" / "post-merge"
+    hook.write_text('echo "ran $1" > "$(git rev-parse --git-dir)/ran"\n')
+    hook.chmod(0o755)
+    lazy(repo, "install", "--local")
+    proc = lazy(repo, "hook", "post-merge", "0")
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr
+    assert (repo / ".git" / "ran").read_text() == "ran 0\n"
+
+
+def test_leftover_hooks_never_fail_a_checkout_after_uninstall(repo: Path, tmp_path: Path) -> None:
+    lazy(None, "install", "--global")
+    lazy(repo, "track", "*.bin")
+    (repo / "a.bin").write_bytes(b"data")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "x")
+    other = tmp_path / "clone"
+    git(None, "clone", "-q", str(repo), str(other))
+    assert (other / ".git" / "hooks" / "post-checkout").is_file()  # put there by the filter
+    lazy(tmp_path, "uninstall")  # run elsewhere: the clone keeps its hooks
+    proc = git(other, "checkout", "-q", "-b", "next")
+    assert proc.returncode == 0 and proc.stderr == b""
+
+
+def test_usage_errors_are_one_line(repo: Path) -> None:
+    for args in (("remote", "add"), ("bogus",)):
+        proc = lazy(repo, *args, check=False)
+        assert proc.returncode == 2
+        assert len(proc.stderr.splitlines()) == 1
+        assert proc.stderr.startswith(b"git-lazy: ")

@@ -265,3 +265,24 @@ def test_clone_with_a_user_wide_install_gets_hooks_and_big_files(repo: Path, tmp
     assert sha256_file(clone / "big.bin") == oid
     assert (clone / "small.bin").read_bytes() == b"small"
     assert_clean_status(clone)
+
+
+def test_a_catch_all_pattern_leaves_git_files_plain(repo: Path) -> None:
+    lazy(repo, "track", "*")
+    (repo / ".lazyconfig").write_text('[lazy]\n\tremote = lake\n')
+    (repo / "a.bin").write_bytes(b"data")
+    commit_all(repo)
+    assert git(repo, "show", "HEAD:.gitattributes").stdout.startswith(b"*.bin filter=lazy")
+    assert git(repo, "show", "HEAD:.lazyconfig").stdout == b"[lazy]\n\tremote = lake\n"
+    assert git(repo, "show", "HEAD:a.bin").stdout.startswith(b"version https://git-lfs")
+
+
+def test_untracked_pattern_is_not_written_out_or_staged(repo: Path, tmp_path: Path) -> None:
+    (repo / "a.bin").write_bytes(b"payload")
+    commit_all(repo)
+    clone = pointer_clone(repo, tmp_path / "clone")
+    lazy(clone, "untrack", "*.bin")
+    git(clone, "commit", "-q", "-am", "untrack")
+    lazy(clone, "checkout")
+    assert (clone / "a.bin").read_bytes().startswith(b"version https://git-lfs")
+    assert_clean_status(clone)

@@ -226,3 +226,13 @@ def test_push_warns_about_objects_that_exist_nowhere(folder_store: object, repo:
     lazy(repo, "remote", "add", "lake", folder_store.url)
     proc = lazy(repo, "push", "--all")
     assert "1 referenced object(s) are neither in the local cache nor in lake" in proc.stderr.decode()
+
+
+def test_push_takes_revisions_without_a_store_name_and_refuses_options(folder_store: object, repo: Path) -> None:
+    commit_files(repo, {"a.bin": b"by revision"})
+    lazy(repo, "remote", "add", "lake", folder_store.url)
+    assert "Uploaded 1 object(s)" in lazy(repo, "push", "HEAD").stderr.decode()
+    proc = lazy(repo, "push", "lake", "--", "--output=pwned", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == "git-lazy: not a revision: '--output=pwned'\n"
+    assert not (repo / "pwned").exists()
