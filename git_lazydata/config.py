@@ -3,8 +3,10 @@
 ``.lazyconfig`` arrives with every pull, so it is untrusted: only the keys below are
 read from it (others are ignored with a warning), a URL with a password is ignored,
 and a store named there is used for fetching (every byte is verified) but pushed to
-only once its URL has been accepted in ``.git/config`` (``lazy.remote.<name>.accepted``,
-written by ``git lazy install`` and ``git lazy remote add``). Git config is read
+only once its URL and endpoint have been accepted in ``.git/config``
+(``lazy.remote.<name>.acceptedurl`` / ``acceptedendpoint``, written by ``git lazy
+install``, ``git lazy remote add`` and ``git lazy remote accept``). Values this clone
+sets itself in git config need no acceptance. Git config is read
 through ``git config`` so git's own safety checks (safe.directory) apply; the
 committed file is read with dulwich.
 """
@@ -24,7 +26,7 @@ __all__ = ["LazyConfig", "Remote", "load_config"]
 LAZYCONFIG = ".lazyconfig"
 _TOP_KEYS = {"remote", "fetchinclude", "fetchexclude"}
 _REMOTE_KEYS = {"url", "endpoint"}
-_LOCAL_REMOTE_KEYS = _REMOTE_KEYS | {"accepted"}
+_ACCEPTED = {"acceptedurl": "url", "acceptedendpoint": "endpoint"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class Remote:
     url: str
     endpoint: str | None = None
     committed: bool = False  # defined in .lazyconfig (and perhaps overridden locally)
-    accepted: str | None = None  # the URL this clone agreed to push to
+    #: keys whose value comes from .lazyconfig and differs from what this clone accepted
+    unaccepted: tuple[str, ...] = ()
 
     def parsed(self, base: Path) -> StoreURL:
         """Parse the URL; relative folder paths are relative to the top of the work tree."""
@@ -43,8 +46,8 @@ class Remote:
 
     @property
     def pushable(self) -> bool:
-        """Whether this clone may push here: defined locally, or its URL was accepted."""
-        return not self.committed or self.accepted == self.url
+        """Whether this clone may push here: every committed value was accepted."""
+        return not self.unaccepted
 
 
 @dataclass
@@ -134,6 +137,7 @@ def load_config(work_tree: Path, *, committed: bytes | None = None) -> LazyConfi
         except FileNotFoundError:
             committed = b""
     merged: dict[str, dict[str, str]] = {}
+    from_file: dict[str, set[str]] = {}  # keys whose value still comes from .lazyconfig
     for name, keys in _read_committed(committed, cfg).items():
         url = keys.get("url", "")
         try:
@@ -143,7 +147,9 @@ def load_config(work_tree: Path, *, committed: bytes | None = None) -> LazyConfi
         except ConfigError as exc:
             cfg.warnings.append(f"{LAZYCONFIG}: store {name!r}: {exc}")
             continue
-        merged[name] = dict(keys, committed="1")
+        merged[name] = dict(keys)
+        from_file[name] = set(keys)
+    accepted: dict[str, dict[str, str]] = {}
     for key, value in _read_local(work_tree):
         # git lower-cases section and key but keeps the subsection: lazy.remote.<Name>.url
         rest = key[len("lazy."):]
@@ -153,13 +159,18 @@ def load_config(work_tree: Path, *, committed: bytes | None = None) -> LazyConfi
             cfg.concurrency = max(1, int(value)) if value.isdigit() else cfg.concurrency
         elif rest.startswith("remote.") and "." in rest[len("remote."):]:
             name, _, sub_key = rest[len("remote."):].rpartition(".")
-            if sub_key in _LOCAL_REMOTE_KEYS:
+            if sub_key in _REMOTE_KEYS:
                 merged.setdefault(name, {})[sub_key] = value
+                from_file.get(name, set()).discard(sub_key)
+            elif sub_key in _ACCEPTED:
+                accepted.setdefault(name, {})[_ACCEPTED[sub_key]] = value
     for name, keys in merged.items():
         if "url" not in keys:
             continue
+        agreed = accepted.get(name, {})
+        unaccepted = tuple(k for k in sorted(from_file.get(name, ())) if agreed.get(k) != keys[k])
         cfg.remotes[name] = Remote(
-            name, keys["url"], keys.get("endpoint") or None, "committed" in keys, keys.get("accepted")
+            name, keys["url"], keys.get("endpoint") or None, name in from_file, unaccepted
         )
     return cfg
 

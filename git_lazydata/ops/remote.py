@@ -33,6 +33,12 @@ def _set(repo_top: str, local: bool, key: str, value: str) -> None:
     git("config", *where, key, value, cwd=repo_top)
 
 
+def _record_acceptance(top: str, name: str, url: str, endpoint: str | None) -> None:
+    """Remember, in .git/config, the URL and endpoint this clone agreed to push to."""
+    git("config", "--local", f"lazy.remote.{name}.acceptedurl", url, cwd=top)
+    git("config", "--local", f"lazy.remote.{name}.acceptedendpoint", endpoint or "", cwd=top)
+
+
 def add(name: str, url: str, *, endpoint: str | None = None, local: bool = False) -> AddResult:
     """Add (or replace) store ``name``; the first store added becomes the default."""
     work_tree = Repo.discover().require_work_tree()
@@ -51,7 +57,7 @@ def add(name: str, url: str, *, endpoint: str | None = None, local: bool = False
     if endpoint:
         _set(top, local, f"lazy.remote.{name}.endpoint", endpoint)
     # Adding a store is the user's consent to push there.
-    git("config", "--local", f"lazy.remote.{name}.accepted", url, cwd=top)
+    _record_acceptance(top, name, url, endpoint)
     if not had_default:
         _set(top, local, "lazy.remote", name)
     return AddResult(".git/config" if local else LAZYCONFIG, warning)
@@ -93,7 +99,7 @@ def accept(name: str) -> Remote:
     remote = load_config(work_tree).remotes.get(name)
     if remote is None:
         raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
-    git("config", "--local", f"lazy.remote.{name}.accepted", remote.url, cwd=str(work_tree))
+    _record_acceptance(str(work_tree), name, remote.url, remote.endpoint)
     return remote
 
 
@@ -102,7 +108,7 @@ def accept_committed() -> list[Remote]:
     work_tree = Repo.discover().require_work_tree()
     accepted = []
     for remote in load_config(work_tree).remotes.values():
-        if remote.committed and remote.accepted != remote.url:
-            git("config", "--local", f"lazy.remote.{remote.name}.accepted", remote.url, cwd=str(work_tree))
+        if remote.unaccepted:
+            _record_acceptance(str(work_tree), remote.name, remote.url, remote.endpoint)
             accepted.append(remote)
     return accepted

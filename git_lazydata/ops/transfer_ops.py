@@ -51,9 +51,10 @@ def push(store_name: str | None, revs: list[str], *, all_refs: bool = False, job
     remote = cfg.push_remote(store_name)
     if not remote.pushable:
         raise ConfigError(
-            f"store {remote.name!r} comes from the repository's .lazyconfig and its URL "
-            f"({remote.parsed(work_tree)}) has not been accepted for push here; if you trust it, run "
-            f"'git lazy remote accept {remote.name}'"
+            f"store {remote.name!r} comes from the repository's .lazyconfig and its "
+            f"{' and '.join(remote.unaccepted)} ({remote.parsed(work_tree)}"
+            f"{', endpoint ' + remote.endpoint if remote.endpoint else ''}) have not been accepted "
+            f"for push here; if you trust them, run 'git lazy remote accept {remote.name}'"
         )
     if not revs and not all_refs:
         revs = ["HEAD"]

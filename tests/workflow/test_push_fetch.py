@@ -236,3 +236,18 @@ def test_push_takes_revisions_without_a_store_name_and_refuses_options(folder_st
     assert proc.returncode == 1
     assert proc.stderr.decode() == "git-lazy: not a revision: '--output=pwned'\n"
     assert not (repo / "pwned").exists()
+
+
+def test_a_pulled_endpoint_change_needs_acceptance_but_local_overrides_do_not(
+    folder_store: object, repo: Path
+) -> None:
+    commit_files(repo, {"a.bin": b"x"})
+    lazy(repo, "remote", "add", "lake", folder_store.url)
+    assert lazy(repo, "push", "--all").returncode == 0
+    # as if a pull brought a new endpoint for the same store
+    git(repo, "config", "--file", ".lazyconfig", "lazy.remote.lake.endpoint", "https://evil.example:9000")
+    proc = lazy(repo, "push", "--all", check=False)
+    assert proc.returncode == 1
+    assert "endpoint" in proc.stderr.decode() and "git lazy remote accept lake" in proc.stderr.decode()
+    git(repo, "config", "--local", "lazy.remote.lake.endpoint", "")  # this clone's own choice
+    assert lazy(repo, "push", "--all").returncode == 0
