@@ -111,12 +111,13 @@ def untrack(patterns: tuple[str, ...]) -> None:
 @click.option("--rev", default=None, help="List the files of this revision instead of the index.")
 @click.argument("paths", nargs=-1)
 def ls_files(long_: bool, rev: str | None, paths: tuple[str, ...]) -> None:
-    """List tracked files: oid, * (content here) or - (pointer only), path, size."""
+    """List tracked files: oid, * content here, - pointer only, M modified, ! deleted; path, size."""
+    from .ops.ls_files import MARKERS
     from .ops.ls_files import ls_files as run
 
     for f in run(list(paths), rev):
         oid = f.oid if long_ else f.oid[:10]
-        click.echo(f"{oid} {'*' if f.present else '-'} {_safe(f.path)} ({human(f.size)})")
+        click.echo(f"{oid} {MARKERS[f.state]} {_safe(f.path)} ({human(f.size)})")
 
 
 @cli.command()

@@ -59,9 +59,9 @@ def git(
     return proc.stdout
 
 
-def git_lines_z(*args: str, cwd: str | os.PathLike[str] | None = None) -> list[bytes]:
+def git_lines_z(*args: str, cwd: str | os.PathLike[str] | None = None, with_filter: bool = False) -> list[bytes]:
     """Run a git command with ``-z`` style output and split it on NUL."""
-    out = git(*args, cwd=cwd)
+    out = git(*args, cwd=cwd, with_filter=with_filter)
     return [item for item in out.split(b"\0") if item]
 
 

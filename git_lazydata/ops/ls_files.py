@@ -1,45 +1,61 @@
-"""``git lazy ls-files``: tracked files with oid, size and whether the content is here."""
+"""``git lazy ls-files``: tracked files with oid, size and what the work tree holds."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 
+from ..gitcmd import git_lines_z
 from ..pointer import MAX_POINTER_SIZE, parse
 from ..repo import Repo, index_rows, pointer_entries, tree_rows
 
-__all__ = ["FileStatus", "ls_files"]
+__all__ = ["MARKERS", "FileStatus", "ls_files"]
+
+#: How each state is shown: content here, pointer only, changed by the user, deleted.
+MARKERS = {"present": "*", "pointer": "-", "modified": "M", "missing": "!"}
 
 
 @dataclass(frozen=True)
 class FileStatus:
-    """One tracked file: path (str), oid, size, and ``present`` (content in the work tree)."""
+    """One tracked file: path (str), oid, size, and its ``state`` (a key of MARKERS)."""
 
     path: str
     oid: str
     size: int
-    present: bool
+    state: str
+
+    @property
+    def present(self) -> bool:
+        """Whether the work tree holds the file's content."""
+        return self.state == "present"
 
 
-def _is_content(path: str) -> bool:
-    """Tell whether the work-tree file holds content rather than a pointer."""
+def _state(path: str, modified: bool) -> str:
+    """Classify the work-tree file of an index entry."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        return False
+        return "missing"
+    if modified:
+        return "modified"
     if st.st_size >= MAX_POINTER_SIZE:
-        return True
+        return "present"
     with open(path, "rb") as f:
-        return parse(f.read(MAX_POINTER_SIZE)) is None
+        return "pointer" if parse(f.read(MAX_POINTER_SIZE)) is not None else "present"
 
 
 def ls_files(paths: list[str] | None = None, rev: str | None = None) -> list[FileStatus]:
     """List the pointer files of the index (or of ``rev``) under ``paths``."""
     work_tree = Repo.discover().require_work_tree()
     rows = tree_rows(None, rev, paths) if rev else index_rows(None, paths)
+    entries = pointer_entries(rows, work_tree)
+    changed: set[bytes] = set()
+    if rev is None and entries:
+        # git decides what differs from the index (it cleans stat-dirty files itself).
+        changed = set(git_lines_z("diff-files", "--name-only", "-z", "--", cwd=work_tree, with_filter=True))
     out = []
-    for entry in pointer_entries(rows, work_tree):
+    for entry in entries:
         rel = os.fsdecode(entry.path)
-        present = entry.pointer.size == 0 or _is_content(str(work_tree / rel))
-        out.append(FileStatus(rel, entry.pointer.oid, entry.pointer.size, present))
+        state = _state(str(work_tree / rel), entry.path in changed)
+        out.append(FileStatus(rel, entry.pointer.oid, entry.pointer.size, state))
     return out

@@ -286,3 +286,14 @@ def test_untracked_pattern_is_not_written_out_or_staged(repo: Path, tmp_path: Pa
     lazy(clone, "checkout")
     assert (clone / "a.bin").read_bytes().startswith(b"version https://git-lfs")
     assert_clean_status(clone)
+
+
+def test_ls_files_marks_modified_and_deleted_files(repo: Path) -> None:
+    (repo / "a.bin").write_bytes(b"A" * 3000)
+    (repo / "b.bin").write_bytes(b"B" * 3000)
+    (repo / "c.bin").write_bytes(b"C" * 3000)
+    commit_all(repo)
+    (repo / "a.bin").write_bytes(b"changed")
+    (repo / "b.bin").unlink()
+    markers = {line.split()[2]: line.split()[1] for line in lazy(repo, "ls-files").stdout.decode().splitlines()}
+    assert markers == {"a.bin": "M", "b.bin": "!", "c.bin": "*"}
