@@ -11,6 +11,8 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import BinaryIO
 
 from .errors import LazyError
 from .settings import git_executable
@@ -65,29 +67,31 @@ def git_lines_z(*args: str, cwd: str | os.PathLike[str] | None = None, with_filt
     return [item for item in out.split(b"\0") if item]
 
 
-def _batch(args: Sequence[str], requests: Iterable[str], cwd: str | os.PathLike[str] | None) -> Iterator[bytes]:
-    """Feed object names to a ``cat-file --batch*`` process from a thread; yield its stdout."""
+@contextmanager
+def _cat_file(args: Sequence[str], names: Iterable[str], cwd: str | os.PathLike[str] | None) -> Iterator[BinaryIO]:
+    """Run ``git cat-file ARGS``, feed it object names from a thread, yield its stdout."""
     proc = subprocess.Popen(
         _argv(["cat-file", *args], False), cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
-    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
+    assert stdin is not None and stdout is not None
 
     def feed() -> None:
         try:
-            for name in requests:
-                proc.stdin.write(name.encode() + b"\n")  # type: ignore[union-attr]
+            for name in names:
+                stdin.write(name.encode() + b"\n")
         except BrokenPipeError:
-            pass
+            pass  # git stopped reading; its exit status tells
         finally:
-            proc.stdin.close()  # type: ignore[union-attr]
+            stdin.close()
 
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
     try:
-        yield from iter(lambda: proc.stdout.readline(), b"")  # type: ignore[union-attr]
+        yield stdout
     finally:
         writer.join()
-        proc.stdout.close()
+        stdout.close()
         proc.wait()
 
 
@@ -98,10 +102,11 @@ def blob_sizes(names: Iterable[str], cwd: str | os.PathLike[str] | None = None) 
     git> <name> <type> <size>      or      <name> missing
     """
     sizes: dict[str, int] = {}
-    for line in _batch(["--batch-check=%(objectname) %(objecttype) %(objectsize)"], names, cwd):
-        parts = line.split()
-        if len(parts) == 3 and parts[1] == b"blob":
-            sizes[parts[0].decode()] = int(parts[2])
+    with _cat_file(["--batch-check=%(objectname) %(objecttype) %(objectsize)"], names, cwd) as out:
+        for line in out:
+            parts = line.split()
+            if len(parts) == 3 and parts[1] == b"blob":
+                sizes[parts[0].decode()] = int(parts[2])
     return sizes
 
 
@@ -111,34 +116,14 @@ def blob_contents(names: Sequence[str], cwd: str | os.PathLike[str] | None = Non
     git< <name>
     git> <name> blob <size> LF <content> LF
     """
-    out: dict[str, bytes] = {}
+    contents: dict[str, bytes] = {}
     if not names:
-        return out
-    proc = subprocess.Popen(
-        _argv(["cat-file", "--batch"], False), cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-
-    def feed() -> None:
-        try:
-            proc.stdin.write(b"".join(n.encode() + b"\n" for n in names))  # type: ignore[union-attr]
-        except BrokenPipeError:
-            pass
-        finally:
-            proc.stdin.close()  # type: ignore[union-attr]
-
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
-    try:
+        return contents
+    with _cat_file(["--batch"], names, cwd) as out:
         for _ in names:
-            header = proc.stdout.readline().split()
+            header = out.readline().split()
             if len(header) != 3:
                 continue  # "<name> missing"
             size = int(header[2])
-            data = proc.stdout.read(size + 1)[:size]
-            out[header[0].decode()] = data
-    finally:
-        writer.join()
-        proc.stdout.close()
-        proc.wait()
-    return out
+            contents[header[0].decode()] = out.read(size + 1)[:size]
+    return contents
