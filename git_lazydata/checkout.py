@@ -18,8 +18,10 @@ from pathlib import Path
 from .cache import CHUNK, Cache
 from .errors import LazyError
 from .gitcmd import git
-from .pointer import MAX_POINTER_SIZE, parse
+from .pointer import MAX_POINTER_SIZE, Pointer, parse
 from .repo import Entry
+from .written import ENV as WRITTEN_ENV
+from .written import Written, identity, write_ledger
 
 __all__ = ["MaterializeResult", "filter_configured", "lazy_paths", "materialize", "require_filter"]
 
@@ -98,8 +100,12 @@ def _copy(src_fd: int, dst_fd: int, size: int) -> None:
         raise OSError(f"cached object is shorter than its pointer says ({copied} of {size} bytes)")
 
 
-def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result) -> None:
-    """Write the object next to ``target`` and rename it over the pointer."""
+def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result) -> Written | None:
+    """Write the object next to ``target`` and rename it over the pointer.
+
+    Returns the file's identity after the rename (for the index refresh), or None
+    when something else touched the file in between.
+    """
     mode = 0o777 if entry.mode == "100755" else 0o666  # the umask applies, as for git
     temp = target.with_name(f".{target.name}.lazy-{os.getpid()}-{os.urandom(4).hex()}")
     dst = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
@@ -107,6 +113,7 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
         try:
             with cache.open(entry.pointer.oid) as src:
                 _copy(src.fileno(), dst, entry.pointer.size)
+            ours = os.fstat(dst)
         finally:
             os.close(dst)
         now = os.lstat(target)
@@ -119,6 +126,13 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
         except FileNotFoundError:
             pass
         raise
+    # The rename changes the ctime: the identity is taken after it, and only kept
+    # when inode, size and mtime show that nobody wrote to the file since.
+    after = os.lstat(target)
+    if identity(after)[:3] != identity(ours)[:3]:
+        return None
+    # What clean would answer: a plain pointer (no extension lines) for these bytes.
+    return Written(entry.path, Pointer(entry.pointer.oid, entry.pointer.size).encode(), identity(after))
 
 
 def filter_configured(cwd: Path) -> bool:
@@ -165,6 +179,7 @@ def materialize(work_tree: Path, entries: Iterable[Entry], cache: Cache, *, refr
         tracked = lazy_paths(work_tree, [e.path for e in entries])
         entries = [e for e in entries if e.path in tracked]
     result = MaterializeResult()
+    ledger: list[Written] = []
     for entry in entries:
         if entry.pointer.size == 0:
             continue
@@ -183,19 +198,33 @@ def materialize(work_tree: Path, entries: Iterable[Entry], cache: Cache, *, refr
             result.missing.append(entry)
             continue
         try:
-            _write_one(cache, target, entry, before)
+            written = _write_one(cache, target, entry, before)
         except OSError as exc:
             result.skipped.append((entry.path, exc.strerror or str(exc)))
             continue
         result.written.append(entry.path)
+        if written is not None:
+            ledger.append(written)
     if refresh and result.written:
-        refresh_index(work_tree, result.written)
+        refresh_index(work_tree, result.written, ledger, cache)
     return result
 
 
-def refresh_index(work_tree: Path, paths: list[bytes]) -> None:
-    """Refresh exactly these index entries; clean runs and finds the same pointer."""
-    git(
-        "update-index", "-q", "--refresh", "-z", "--stdin",
-        cwd=work_tree, input=b"".join(p + b"\0" for p in paths), with_filter=True, check=False,
-    )
+def refresh_index(work_tree: Path, paths: list[bytes], ledger: list[Written], cache: Cache) -> None:
+    """Refresh exactly these index entries; clean runs and finds the same pointer.
+
+    clean reads the pointers of the files in ``ledger`` from it instead of hashing
+    them again (written.py).
+    """
+    env = dict(os.environ)
+    ledger_path = write_ledger(ledger, cache.ensure_dir("tmp")) if ledger else None
+    if ledger_path:
+        env[WRITTEN_ENV] = ledger_path
+    try:
+        git(
+            "update-index", "-q", "--refresh", "-z", "--stdin",
+            cwd=work_tree, input=b"".join(p + b"\0" for p in paths), with_filter=True, check=False, env=env,
+        )
+    finally:
+        if ledger_path:
+            os.unlink(ledger_path)

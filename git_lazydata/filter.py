@@ -16,6 +16,7 @@ imports only the standard library and our own bottom layers.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,8 @@ from .cache import CHUNK, Cache
 from .errors import LazyError
 from .pointer import MAX_POINTER_SIZE, Pointer, parse
 from .settings import Settings, git_executable, trace_enabled
+from .written import ENV as WRITTEN_ENV
+from .written import Written, read_ledger
 
 __all__ = ["Content", "Filter", "main"]
 
@@ -72,10 +75,15 @@ class Content:
 class Filter:
     """clean and smudge against one cache."""
 
-    def __init__(self, cache: Cache, smudge_max: int) -> None:
-        """Use ``cache``; objects above ``smudge_max`` bytes smudge to their pointer."""
+    def __init__(self, cache: Cache, smudge_max: int, written: dict[str, Written] | None = None) -> None:
+        """Use ``cache``; objects above ``smudge_max`` bytes smudge to their pointer.
+
+        ``written`` lists files git-lazy has just written (written.py): their clean
+        answers the known pointer while the file is unchanged.
+        """
         self.cache = cache
         self.smudge_max = smudge_max
+        self.written = written or {}
 
     def clean(self, content: Content, path: str = "") -> bytes:
         """Store the content in the cache and return its pointer (or the input pointer)."""
@@ -83,6 +91,12 @@ class Filter:
             # A broad pattern ("*") must not turn the files git and git-lazy read
             # themselves into pointers.
             return b"".join(content)
+        known = self.written.get(path)
+        if known is not None and known.unchanged(path):
+            size = sum(len(chunk) for chunk in content)
+            if size != known.ident[1]:
+                raise LazyError(f"{path} changed while git read it")
+            return known.pointer
         head = content.head()
         if content.exhausted:
             if not head:
@@ -94,17 +108,18 @@ class Filter:
         # (every refresh after a checkout), nothing is written at all.
         buffered = [head]
         held = len(head)
+        digest = hashlib.sha256(head)
         for chunk in content:
             buffered.append(chunk)
             held += len(chunk)
+            digest.update(chunk)
             if held > BUFFER_MAX:
                 break
         if content.exhausted:
-            data = b"".join(buffered)
-            oid = hashlib.sha256(data).hexdigest()
-            if not self.cache.has(oid, len(data)):
-                self.cache.insert([data], expect_oid=oid)
-            return Pointer(oid, len(data)).encode()
+            oid = digest.hexdigest()
+            if not self.cache.has(oid, held):
+                self.cache.insert(buffered, expect_oid=oid)
+            return Pointer(oid, held).encode()
         with self.cache.writer() as temp:
             for chunk in buffered:
                 temp.write(chunk)
@@ -288,7 +303,7 @@ def main(argv: list[str]) -> int:
 
     try:
         settings = Settings.load()
-        filt = Filter(Cache(settings.cache_root), settings.smudge_max)
+        filt = Filter(Cache(settings.cache_root), settings.smudge_max, read_ledger(os.environ.get(WRITTEN_ENV)))
         if command == "filter-process":
             _ensure_hooks(report)
             serve(filt, inp, out, report)

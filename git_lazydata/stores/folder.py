@@ -87,12 +87,23 @@ class RangeReader(io.RawIOBase):
         """Return True."""
         return True
 
+    def read(self, size: int | None = -1) -> bytes:
+        """Return up to ``size`` bytes: the source's own bytes, not a copy of them."""
+        if size is None or size < 0:
+            return self.readall()
+        return self._take(size)
+
     def readinto(self, buffer: Any) -> int:
         """Fill ``buffer`` with at most the bytes left in the range."""
-        if self._left <= 0:
-            return 0
         view = memoryview(buffer).cast("B")
-        want = min(len(view), self._left, CHUNK)
+        data = self._take(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def _take(self, size: int) -> bytes:
+        want = min(size, self._left, CHUNK)
+        if want <= 0:
+            return b""
         try:
             data = self._read(want)
         except LazyError:
@@ -106,10 +117,8 @@ class RangeReader(io.RawIOBase):
             raise TransientStoreError(
                 f"{self._where}: stream ended after {got} of {self._length} bytes"
             )
-        n = len(data)
-        view[:n] = data
-        self._left -= n
-        return n
+        self._left -= len(data)
+        return data
 
     def readall(self) -> bytes:
         """Read the rest of the range in 1 MiB steps (the default steps are 8 KiB)."""

@@ -1,0 +1,75 @@
+"""Files git-lazy has just written are not hashed again by the index refresh."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+from lazyhelpers import assert_clean_status, cache_dir, git, lazy, make_repo, pointer_text
+from test_protocol import HANDSHAKE, pkt
+
+from git_lazydata.written import ENV, Written, identity, read_ledger, write_ledger
+
+
+def clean_request(path: str, data: bytes) -> bytes:
+    return pkt(b"command=clean\n") + pkt(f"pathname={path}\n".encode()) + b"0000" + pkt(data) + b"0000"
+
+
+def clean_replies(work: Path, ledger: str, *requests: bytes) -> list[bytes]:
+    """Run the filter process with a ledger; return the content of each clean reply."""
+    proc = subprocess.run(["git-lazy", "filter-process"], input=HANDSHAKE + b"".join(requests),
+                          capture_output=True, cwd=work, env={**os.environ, ENV: ledger}, check=True)
+    packets, out = [], proc.stdout
+    while out:
+        size = int(out[:4], 16)
+        packets.append(out[4:size] if size else None)
+        out = out[max(size, 4):]
+    # After the handshake: status=success, flush, content, flush, flush per file.
+    replies = packets[6:]
+    return [replies[i + 2] for i in range(0, len(replies), 5)]
+
+
+def test_clean_answers_from_the_ledger_only_while_the_file_is_unchanged(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    target = work / "a.bin"
+    target.write_bytes(b"A" * 5000)
+    # A pointer clean could never compute from these bytes: proof the ledger answered.
+    listed = pointer_text("0" * 64, 5000)
+    ledger = write_ledger([Written(b"a.bin", listed, identity(os.lstat(target)))], str(tmp_path))
+    assert clean_replies(work, ledger, clean_request("a.bin", b"A" * 5000)) == [listed]
+
+    target.write_bytes(b"B" * 5000)  # same size, new content: the ctime moves on
+    real = pointer_text(hashlib.sha256(b"B" * 5000).hexdigest(), 5000)
+    assert clean_replies(work, ledger, clean_request("a.bin", b"B" * 5000)) == [real]
+
+
+def test_a_ledger_that_is_not_ours_is_ignored(tmp_path: Path) -> None:
+    junk = tmp_path / "junk"
+    junk.write_bytes(b"a.bin\0p\0not-a-number\0" + b"1\0" * 3)
+    assert read_ledger(str(junk)) == {}
+    assert read_ledger(str(tmp_path / "absent")) == {}
+    assert read_ledger(None) == {}
+
+
+def test_materialized_files_are_fresh_in_the_index_and_the_ledger_is_gone(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", "*.bin")
+    for i in range(3):
+        (repo / f"f{i}.bin").write_bytes(os.urandom(100_000 + i))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "data")
+    clone = tmp_path / "clone"
+    git(None, "clone", "-q", "--no-checkout", str(repo), str(clone))
+    git(clone, "-c", "filter.lazy.process=", "-c", "filter.lazy.required=false", "checkout", "-q", "main")
+    assert (clone / "f0.bin").read_bytes().startswith(b"version https://git-lfs")
+
+    lazy(clone, "checkout")
+    for i in range(3):
+        assert (clone / f"f{i}.bin").read_bytes() == (repo / f"f{i}.bin").read_bytes()
+    # diff-files trusts the index's stat data and never refreshes it: an empty
+    # answer means the refresh recorded every written file as clean.
+    assert git(clone, "diff-files", "--name-only").stdout == b""
+    assert_clean_status(clone)
+    assert not [p for p in (cache_dir() / "tmp").iterdir() if p.name.startswith("written-")]
