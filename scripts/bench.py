@@ -7,12 +7,15 @@ bench_README
 How to run
 ----------
     pip install .                      # from the repo root; puts `git-lazy` on PATH
-    python3 scripts/bench.py           # full run, ~15 min on 2 cores
-    python3 scripts/bench.py --quick   # smoke run, sizes ~10x smaller, < 2 min
+    python3 scripts/bench.py           # full run, ~20-25 min on 2 cores
+    python3 scripts/bench.py --quick   # smoke run, sizes ~10x smaller, ~3 min
+(Phase 2 repeats every push/fetch --repeat times and measures the S3 floor: a --quick
+run went from 87 s to 181 s with that, so a full run takes about twice its old 10-12 min.)
     python3 scripts/bench.py --only lazy,lfs --workloads A,B --json out.json
 
 Options: --quick, --only lazy,lfs,dvc,git, --workloads A,B,rss,C,D,
---stores folder,s3, --repeat N (default 3, small steps only; median is reported),
+--stores folder,s3, --repeat N (default 3: phase-1 small-file steps and every phase-2
+push/fetch; median is reported),
 --json FILE, --step-timeout S (a hung step is killed and reported; default 900,
 --quick 180), --keep (keep the temp dir), --workdir DIR (parent of the temp dir),
 --store-dir DIR (parent of the folder stores, see Phase 2), --tools-dir DIR (where
@@ -36,6 +39,11 @@ GIT_LAZY_CACHE_DIR points to a fresh dir per repo, DVC_SITE_CACHE_DIR inside the
 dir, DVC_NO_ANALYTICS=1, AWS creds `testing`. The interpreter's own scripts dir is put
 first on PATH so that `git-lazy` is the real console script, not a pyenv shim (a shim
 costs ~50-100 ms per call, which would be charged to every hook and filter start).
+Before every timed step, outside the timing, the benchmark calls os.sync(): the data
+copy and the previous tool leave gigabytes dirty, and the kernel writing them back
+while the next tool is timed made timings move by up to 2x; with the sync no step pays
+for the writeback of data another step wrote (it still pays for its own writes,
+inside its timing, as far as the kernel flushes them during the step).
 
 Data
 ----
@@ -70,36 +78,63 @@ Phase 2 (stores)
 Workloads C = 200 files of 4 MiB, D = 5,000 files of 16 KiB. Stores: folder (a local
 dir) and s3 (moto, in this process; S3 times are bound by moto's single-threaded
 Python server, the same for every tool).
-- git-lazy: `git lazy remote add NAME URL [--endpoint http://127.0.0.1:PORT] --local`,
-  timed `git lazy push NAME --all`. Fetch: `git clone` of the source repo with an EMPTY
-  GIT_LAZY_CACHE_DIR, `git lazy install --local`, `git lazy remote add ... --local`
-  (untimed), timed `git lazy fetch --all`; then every file's content is checked.
+Repetitions: each tool's setup (repo, data copy, add+commit / dvc add, remote config)
+is done once per workload; then --repeat rounds, each round running every tool in turn
+(round 1: git-lazy, dvc, git-lfs, S3 floor; round 2: the same; ...) so that slow drift
+of the machine hits all tools alike. In a round a tool pushes (timed) to a FRESH store
+location of its own (folder: <tool>-<workload>-rN; s3: key prefix <tool>-<workload>-rN/
+in the bucket; git-lfs: a new bare repo) under a fresh remote name (<store>-rN, so no
+per-remote state of a tool, e.g. DVC's data index or git's remote-tracking refs for
+git-lfs, can make a later round skip work); the store's object count is checked; then
+the tool fetches (timed) into a fresh clone with an empty cache and every file's content
+is checked. The round's clone and store are then deleted (S3: its objects, moto keeps
+them in RAM). The median of the rounds is reported; a failed round is listed under
+Failures (with its round number) and the other rounds go on.
+- git-lazy: `git lazy remote add NAME URL [--endpoint http://127.0.0.1:PORT] --local`
+  (in setup, one per round), timed `git lazy push NAME --all`. Fetch: `git clone` of
+  the source repo with an EMPTY GIT_LAZY_CACHE_DIR of its own, `git lazy install
+  --local`, `git lazy remote add ... --local` (untimed), timed `git lazy fetch --all`.
 - DVC: `dvc init`, `dvc add data` (timed, info only), `dvc remote add NAME URL`
-  (+ `dvc remote modify NAME endpointurl ...` for s3), timed `dvc push -r NAME`.
-  Fetch: `git clone`, timed `dvc pull -r NAME` (= fetch + checkout). -j defaults.
+  (+ `dvc remote modify NAME endpointurl ...` for s3; in setup, one per round,
+  committed), timed `dvc push -r NAME`. Fetch: `git clone` (its cache is its own
+  .dvc/cache, checked in round 1 with `dvc cache dir`; DVC_SITE_CACHE_DIR is a fresh
+  empty dir per clone), timed `dvc pull -r NAME` (= fetch + checkout). -j defaults.
 - Folder stores (and git-lfs's bare remote) are put on another filesystem than the
   repos, a tmpfs under /dev/shm when it has room (--store-dir to choose): on the same
   filesystem git-lfs's file transfer hardlinks objects instead of copying them, which
   is not what a shared/mounted folder gives. A hardlinking push is reported in Notes.
-- git-lfs (folder only; it has no S3 transfer): a bare repo as git remote (local path,
-  git-lfs >= 3 uses its standalone file transfer and stores objects in <bare>/lfs),
-  timed `git push -q origin main` (includes git's own push of the commit; a plain push
-  of the same commit with GIT_LFS_SKIP_PUSH=1 to another bare repo is reported as
-  info). Fetch: `GIT_LFS_SKIP_SMUDGE=1 git clone`, `git lfs install --local`, timed
-  `git lfs pull`.
+- git-lfs (folder only; it has no S3 transfer): a bare repo per round as git remote
+  origin-rN (local path, git-lfs >= 3 uses its standalone file transfer and stores
+  objects in <bare>/lfs), timed `git push -q origin-rN main` (includes git's own push of
+  the commit; a plain push of the same commit with GIT_LFS_SKIP_PUSH=1 to another bare
+  repo is reported as info). Fetch: `GIT_LFS_SKIP_SMUDGE=1 git clone`, `git lfs install
+  --local`, timed `git lfs pull`.
+- S3 floor (with the s3 store; info rows, tool "s3-floor", not an --only choice): what
+  the moto server itself allows, with no SDK. The workload's object count and size
+  (random content) are PUT with plain http.client from 8 threads, one HTTPConnection
+  each (unsigned PUTs; moto closes the connection after every answer and http.client
+  reopens it, as any client must), then all GET back the same way (with a dummy
+  Authorization header: moto refuses a GET without one but checks no signature).
+  The client runs in a process of its own (in the benchmark's process it would fight
+  moto's threads for the GIL) and times itself: no interpreter start is included.
+  Step "push" = the PUTs, "fetch" = the GETs; repeated each round, objects deleted.
 
 Ratios and targets
 ------------------
 lazy/lfs add+commit, switch, status per workload (<= 1.0); lazy status / git status
 (<= 1.1); git-lazy peak RSS whole tree (< 150 MB); lazy/dvc push and fetch per workload
 and store (<= 0.5); lazy/lfs push and fetch (folder, <= 1.0). PASS/MISS per ratio; n/a
-when a side failed or was not run.
+when a side failed or was not run. Each lazy/dvc S3 row also shows floor/dvc: the S3
+floor's time over dvc's, about the best lazy/dvc any client could reach against this
+server on this machine; when it is above the target, "(target out of reach)" says the
+0.5 cannot be met here whatever git-lazy does, and lazy/dvc should be read against it.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import http.client
 import importlib.util
 import json
 import logging
@@ -115,6 +150,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 MiB = 1 << 20
@@ -122,8 +158,15 @@ GiB = 1 << 30
 CHUNK = MiB
 LARGE_FILE = 256 * MiB  # files at least this big: steps run once
 
-ALL_TOOLS = ["lazy", "lfs", "dvc", "git"]
-TOOL_NAMES = {"lazy": "git-lazy", "lfs": "git-lfs", "dvc": "dvc", "git": "git"}
+ALL_TOOLS = ["lazy", "lfs", "dvc", "git"]  # what --only selects
+# "floor" is no tool: the S3 floor (plain http.client against moto), measured with s3
+TOOL_NAMES = {"lazy": "git-lazy", "lfs": "git-lfs", "dvc": "dvc", "git": "git",
+              "floor": "s3-floor"}
+FLOOR_CLIENT = "--s3-floor-client"  # hidden argv[1]: run the floor's client (own process)
+FLOOR_THREADS = 8
+# moto does not check signatures, but answers 403 to a GET with no Authorization at all
+FLOOR_AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, "
+              "SignedHeaders=host, Signature=00")
 
 # name -> (phase, description, n files, file size, quick n, quick size)
 WORKLOADS = {
@@ -260,6 +303,51 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+def s3_floor(host: str, port: int, bucket: str, prefix: str, n: int, size: int,
+             threads: int = FLOOR_THREADS) -> tuple[float, float]:
+    """PUT n objects of `size` random bytes to http://host:port/bucket/prefixNNNNNN with
+    plain http.client from `threads` threads (one connection each; moto closes it after
+    every answer and http.client reopens it, as any client must), then GET them all back.
+    Returns (PUT seconds, GET seconds); raises on any answer but 200 or a short body."""
+    body = os.urandom(size)
+    keys = [f"/{bucket}/{prefix}{i:06d}" for i in range(n)]
+
+    def worker(part: list[str], method: str) -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=300)
+        try:
+            for key in part:
+                if method == "PUT":
+                    conn.request("PUT", key, body=body)
+                else:
+                    conn.request("GET", key, headers={"Authorization": FLOOR_AUTH})
+                r = conn.getresponse()
+                data = r.read()
+                if r.status != 200 or (method == "GET" and len(data) != size):
+                    raise RuntimeError(f"{method} {key}: HTTP {r.status}, {len(data)} bytes "
+                                       f"{data[:300]!r}")
+        finally:
+            conn.close()
+
+    def run(method: str) -> float:
+        parts = [p for p in (keys[i::threads] for i in range(threads)) if p]
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(len(parts)) as ex:
+            for f in [ex.submit(worker, p, method) for p in parts]:
+                f.result()
+        return time.perf_counter() - t0
+
+    return run("PUT"), run("GET")
+
+
+def floor_client_main(argv: list[str]) -> int:
+    """`bench.py --s3-floor-client HOST PORT BUCKET PREFIX N SIZE THREADS`: print
+    [put_s, get_s] as JSON."""
+    host, port, bucket, prefix, n, size, threads = argv
+    print(json.dumps(s3_floor(host, int(port), bucket, prefix, int(n), int(size),
+                              int(threads))), flush=True)
+    return 0
+
+
 # --------------------------------------------------------------------------- setup
 
 
@@ -331,6 +419,7 @@ class Bench:
         self.repeat = max(1, args.repeat)
         self.tools = args.only
         self.results: list[dict] = []
+        self.p2_runs: dict[tuple[str, str, str], dict] = {}
         self.failures: list[dict] = []
         self.notes: list[str] = []
         self.root = Path(tempfile.mkdtemp(prefix="git-lazy-bench-", dir=args.workdir))
@@ -405,6 +494,9 @@ class Bench:
         return p
 
     def timed(self, cmd, cwd, env=None) -> float:
+        # Outside the timing: flush what earlier steps (data copy, the previous tool) left
+        # dirty, so that no step pays for another one's writeback.
+        os.sync()
         dt, p = self._exec(cmd, cwd, env)
         if p.returncode != 0:
             raise StepFailed(cmd, cwd, p.returncode, p.stderr, p.stdout)
@@ -501,23 +593,39 @@ class Bench:
         log(f"moto S3 server on {self.endpoint}")
         return True
 
-    def reset_s3(self):
+    def s3_client(self):
         import boto3
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="testing",
+                            aws_secret_access_key="testing", region_name="us-east-1")
+
+    def reset_s3(self):
         import urllib.request
         urllib.request.urlopen(urllib.request.Request(
             self.endpoint + "/moto-api/reset", method="POST", data=b"")).read()
-        s3 = boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="testing",
-                          aws_secret_access_key="testing", region_name="us-east-1")
-        s3.create_bucket(Bucket="bench")
+        self.s3_client().create_bucket(Bucket="bench")
+
+    def s3_keys(self, prefix: str) -> list[str]:
+        s3 = self.s3_client()
+        return [o["Key"]
+                for page in s3.get_paginator("list_objects_v2").paginate(Bucket="bench",
+                                                                        Prefix=prefix)
+                for o in page.get("Contents", [])]
 
     def s3_count(self, prefix: str) -> int:
-        import boto3
-        s3 = boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="testing",
-                          aws_secret_access_key="testing", region_name="us-east-1")
-        n = 0
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket="bench", Prefix=prefix):
-            n += len(page.get("Contents", []))
-        return n
+        return len(self.s3_keys(prefix))
+
+    def s3_delete(self, prefix: str) -> None:
+        """Delete every object (and unfinished multipart upload) under prefix: moto keeps
+        them in memory."""
+        s3 = self.s3_client()
+        keys = self.s3_keys(prefix)
+        for i in range(0, len(keys), 1000):
+            s3.delete_objects(Bucket="bench", Delete={
+                "Objects": [{"Key": k} for k in keys[i:i + 1000]], "Quiet": True})
+        for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket="bench",
+                                                                        Prefix=prefix):
+            for u in page.get("Uploads", []):
+                s3.abort_multipart_upload(Bucket="bench", Key=u["Key"], UploadId=u["UploadId"])
 
     # ---- repo helpers
     def new_repo(self, path: Path, tool: str, env) -> None:
@@ -645,20 +753,62 @@ class Bench:
 
     # ------------------------------------------------------------------ phase 2
     def phase2(self, wl: Workload, master: Path):
+        """Set every tool up once, then run `repeat` rounds, each rep: lazy, dvc, lfs, floor
+        (interleaved, so slow drift of the machine hits every tool alike)."""
         stores = list(self.args.stores)
         if "s3" in stores and ({"lazy", "dvc"} & set(self.tools)):
             if not self.start_moto():
                 stores.remove("s3")
             else:
                 self.reset_s3()
-        if "lazy" in self.tools:
-            self.phase2_lazy(wl, master, stores)
-        if "dvc" in self.tools:
-            self.phase2_dvc(wl, master, stores)
-        if "lfs" in self.tools and "folder" in stores:
-            self.phase2_lfs(wl, master)
+        self.p2_runs: dict[tuple[str, str, str], dict] = {}
+        setups = {"lazy": self.p2_setup_lazy, "dvc": self.p2_setup_dvc, "lfs": self.p2_setup_lfs}
+        active: list[tuple[str, dict]] = []
+        for tool in ("lazy", "dvc", "lfs"):
+            if tool not in self.tools or (tool == "lfs" and "folder" not in stores):
+                continue
+            st = setups[tool](wl, master, stores)
+            if st is not None:
+                active.append((tool, st))
+        floor = "s3" in stores and self.moto is not None
+        for rep in range(self.repeat):
+            log(f"phase 2, workload {wl.name}: repetition {rep + 1}/{self.repeat}")
+            t0 = time.perf_counter()
+            for tool, st in active:
+                for store in st["stores"]:
+                    self.p2_round(tool, st, wl, store, rep)
+            if floor:
+                self.p2_round("floor", {}, wl, "s3", rep)
+            log(f"  repetition {rep + 1} took {time.perf_counter() - t0:.0f} s")
+        self.p2_record(wl)
+        for _, st in active:
+            self.rm(st["base"])
         for d in self.store_root.glob(f"*-{wl.name}*"):
             shutil.rmtree(d, ignore_errors=True)
+
+    def p2_round(self, tool: str, st: dict, wl: Workload, store: str, rep: int) -> None:
+        """One repetition of one tool on one store; a failure is reported, the others go on."""
+        self._step = "push"
+        try:
+            getattr(self, f"p2_round_{tool}")(st, wl, store, rep)
+        except Exception as e:  # also boto3's errors from counting or deleting objects
+            self.fail(2, tool, wl, f"{self._step} (rep {rep + 1}/{self.repeat})", e, store=store)
+
+    def lap(self, tool: str, wl: Workload, store: str, step: str, t: float, rep: int | None = None,
+            info: bool = False, note: str = "") -> None:
+        """Keep one phase-2 run; p2_record reports them all (median) once the rounds are over."""
+        r = self.p2_runs.setdefault((tool, store, step), dict(runs=[], info=info, note=note))
+        r["runs"].append(t)
+        where = f"{wl.name}{'/' + store if store else ''}"
+        rep_s = f"  (rep {rep + 1})" if rep is not None else ""
+        log(f"  [{TOOL_NAMES[tool]:8s} {where:9s}] {step:28s} {t:.3f} s{rep_s}")
+
+    def p2_record(self, wl: Workload) -> None:
+        order = ["lazy", "dvc", "lfs", "floor"]
+        for (tool, store, step), r in sorted(self.p2_runs.items(),
+                                             key=lambda kv: order.index(kv[0][0])):
+            self.record(2, tool, wl, step, r["runs"], store=store, info=r["info"],
+                        note=r["note"])
 
     def pick_store_root(self) -> Path:
         """Folder stores live on another filesystem than the repos (a tmpfs at /dev/shm
@@ -683,10 +833,38 @@ class Bench:
         d.mkdir(exist_ok=True)
         return d
 
-    def store_url(self, tool, wl, store):
+    def store_url(self, tool: str, wl: Workload, store: str, rep: int) -> str:
+        """A fresh location per tool, workload and repetition."""
         if store == "folder":
-            return str(self.store_root / f"{tool}-{wl.name}")
-        return f"s3://bench/{tool}-{wl.name}"
+            return str(self.store_root / f"{tool}-{wl.name}-r{rep}")
+        return f"s3://bench/{tool}-{wl.name}-r{rep}"
+
+    @staticmethod
+    def s3_prefix(url: str) -> str:
+        return url.removeprefix("s3://bench/").rstrip("/") + "/"
+
+    def store_objects(self, store: str, url: str, sub: str) -> int:
+        """Objects under <url>/<sub>: files in a folder store, keys in S3."""
+        if store == "folder":
+            return sum(len(f) for _, _, f in os.walk(Path(url) / sub))
+        return self.s3_count(self.s3_prefix(url) + sub + "/")
+
+    def check_pushed(self, store: str, url: str, sub: str, wl: Workload) -> None:
+        """A push that skipped objects (e.g. a tool that remembers an earlier push) fails."""
+        n = self.store_objects(store, url, sub)
+        if n < wl.n:
+            raise VerifyFailed(f"{url}/{sub} has {n} objects after push, expected {wl.n}")
+
+    def drop_store(self, store: str, url: str) -> None:
+        """Free a round's store (always, even with --keep: tmpfs and moto hold it in RAM)."""
+        if store == "folder":
+            shutil.rmtree(url, ignore_errors=True)
+        elif self.moto:
+            self.s3_delete(self.s3_prefix(url))
+
+    def note(self, msg: str) -> None:
+        if msg not in self.notes:
+            self.notes.append(msg)
 
     def lazy_missing(self) -> list[str]:
         """Phase-2 git-lazy commands that the installed git-lazy does not have."""
@@ -697,8 +875,16 @@ class Bench:
                 missing.append(" ".join(sub))
         return missing
 
-    def phase2_lazy(self, wl, master, stores):
-        log(f"phase 2, workload {wl.name} ({wl.desc}), git-lazy")
+    def lazy_remote_add(self, wl: Workload, store: str, rep: int) -> list[str]:
+        cmd = ["git", "lazy", "remote", "add", f"{store}-r{rep}",
+               self.store_url("lazy", wl, store, rep)]
+        if store == "s3":
+            cmd += ["--endpoint", self.endpoint]
+        return cmd + ["--local"]
+
+    def p2_setup_lazy(self, wl: Workload, master: Path, stores: list[str]) -> dict | None:
+        """Untimed setup (add+commit timed as info) and one store per repetition."""
+        log(f"phase 2, workload {wl.name} ({wl.desc}), git-lazy setup")
         missing = self.lazy_missing()
         if missing:
             msg = ("git-lazy has no command " + ", ".join(f"`git lazy {m}`" for m in missing)
@@ -706,7 +892,7 @@ class Bench:
             log("!! " + msg)
             self.failures.append(dict(phase=2, tool="lazy", workload=wl.name, store="",
                                       step="commands missing", cmd="", rc=None, stderr=msg))
-            return
+            return None
         base = self.root / f"p2-{wl.name}-lazy"
         src = base / "src"
         env = self.env_with(GIT_LAZY_CACHE_DIR=base / "cache-src")
@@ -716,61 +902,63 @@ class Bench:
             t = self.timed(["git", "add", "-A"], src, env)
             t += self.timed(["git", "commit", "-q", "-m", "data"], src, env)
             self.check_pointer_committed(src, "lazy", wl, env)
-            self.record(2, "lazy", wl, "add+commit", [t], info=True)
+            self.lap("lazy", wl, "", "add+commit", t, info=True)
         except (StepFailed, VerifyFailed) as e:
             self.fail(2, "lazy", wl, "setup", e)
-            return
+            self.rm(base)
+            return None
+        ok = []
         for store in stores:
-            url = self.store_url("lazy", wl, store)
-            add = ["git", "lazy", "remote", "add", store, url]
-            if store == "s3":
-                add += ["--endpoint", self.endpoint]
-            add += ["--local"]
-            step = "remote add"
             try:
-                self.run(add, src, env)
-                step = "push"
-                t = self.timed(["git", "lazy", "push", store, "--all"], src, env)
-                self.record(2, "lazy", wl, "push", [t], store=store)
-                n = self.count_store(store, url, "lazy", wl)
-                if n is not None and n < wl.n:
-                    raise VerifyFailed(f"store has {n} objects after push, expected {wl.n}")
-                if store == "folder":
-                    self.note_hardlinks("git-lazy", wl, Path(url) / "objects")
-                step = "fetch"
-                clone = base / f"clone-{store}"
-                cenv = self.env_with(GIT_LAZY_CACHE_DIR=base / f"cache-clone-{store}")
-                self.run(["git", "clone", "-q", src, clone], base, cenv)
-                self.run(["git", "lazy", "install", "--local"], clone, cenv)
-                self.run(add, clone, cenv)
-                first = clone / wl.relpaths()[0]
-                if first.stat().st_size > 1024:
-                    self.notes.append(f"git-lazy {wl.name}/{store}: clone was not made of "
-                                      "pointer files before fetch (cache not empty?)")
-                t = self.timed(["git", "lazy", "fetch", "--all"], clone, cenv)
-                verify_tree(clone, wl)
-                self.record(2, "lazy", wl, "fetch", [t], store=store)
-                self.rm(clone, base / f"cache-clone-{store}")
-            except (StepFailed, VerifyFailed) as e:
-                self.fail(2, "lazy", wl, step, e, store=store)
-        self.rm(base)
+                for rep in range(self.repeat):
+                    self.run(self.lazy_remote_add(wl, store, rep), src, env)
+                ok.append(store)
+            except StepFailed as e:
+                self.fail(2, "lazy", wl, "remote add", e, store=store)
+        return dict(base=base, src=src, env=env, stores=ok)
+
+    def p2_round_lazy(self, st: dict, wl: Workload, store: str, rep: int) -> None:
+        """Timed push to this repetition's store, timed fetch into a fresh clone whose
+        GIT_LAZY_CACHE_DIR is empty; every file checked; clone and store freed."""
+        url = self.store_url("lazy", wl, store, rep)
+        rdir = st["base"] / f"r{rep}-{store}"
+        try:
+            self._step = "push"
+            t = self.timed(["git", "lazy", "push", f"{store}-r{rep}", "--all"],
+                           st["src"], st["env"])
+            self.check_pushed(store, url, "objects", wl)
+            self.lap("lazy", wl, store, "push", t, rep)
+            if store == "folder":
+                self.note_hardlinks("git-lazy", wl, Path(url) / "objects")
+            self._step = "fetch"
+            clone = rdir / "clone"
+            cenv = self.env_with(GIT_LAZY_CACHE_DIR=rdir / "cache")
+            rdir.mkdir(parents=True)
+            self.run(["git", "clone", "-q", st["src"], clone], rdir, cenv)
+            self.run(["git", "lazy", "install", "--local"], clone, cenv)
+            self.run(self.lazy_remote_add(wl, store, rep), clone, cenv)
+            if (clone / wl.relpaths()[0]).stat().st_size > 1024:
+                self.note(f"git-lazy {wl.name}/{store}: clone was not made of "
+                          "pointer files before fetch (cache not empty?)")
+            t = self.timed(["git", "lazy", "fetch", "--all"], clone, cenv)
+            verify_tree(clone, wl)
+            self.lap("lazy", wl, store, "fetch", t, rep)
+        finally:
+            self.rm(rdir)
+            self.drop_store(store, url)
 
     def note_hardlinks(self, tool, wl, objects: Path):
         for dirpath, _, files in os.walk(objects):
             for f in files:
                 if os.stat(os.path.join(dirpath, f)).st_nlink > 1:
-                    self.notes.append(f"{tool} {wl.name}/folder: push hardlinked the objects into "
-                                      "the store (same filesystem) instead of copying them")
+                    self.note(f"{tool} {wl.name}/folder: push hardlinked the objects into "
+                              "the store (same filesystem) instead of copying them")
                 return
 
-    def count_store(self, store, url, tool, wl):
-        if store == "folder":
-            root = Path(url) / "objects"
-            return sum(len(f) for _, _, f in os.walk(root)) if root.exists() else 0
-        return self.s3_count(f"{tool}-{wl.name}/objects/")
-
-    def phase2_dvc(self, wl, master, stores):
-        log(f"phase 2, workload {wl.name} ({wl.desc}), dvc")
+    def p2_setup_dvc(self, wl: Workload, master: Path, stores: list[str]) -> dict | None:
+        """dvc init + dvc add (timed, info), then one committed remote per store and
+        repetition (a fresh name too: DVC keeps per-remote-name state in its site cache)."""
+        log(f"phase 2, workload {wl.name} ({wl.desc}), dvc setup")
         base = self.root / f"p2-{wl.name}-dvc"
         src = base / "src"
         env = self.env
@@ -784,76 +972,143 @@ class Bench:
             t = self.timed([dvc, "add", "-q", "data"], src, env)
             self.run(["git", "add", "-A"], src, env)
             self.run(["git", "commit", "-q", "-m", "data"], src, env)
-            self.record(2, "dvc", wl, "dvc add", [t], info=True)
-            for store in stores:
-                url = self.store_url("dvc", wl, store)
-                self.run([dvc, "remote", "add", store, url], src, env)
-                if store == "s3":
-                    self.run([dvc, "remote", "modify", store, "endpointurl", self.endpoint],
-                             src, env)
-            self.run(["git", "add", "-A"], src, env)
-            self.run(["git", "commit", "-q", "-m", "remotes"], src, env)
+            self.lap("dvc", wl, "", "dvc add", t, info=True)
         except (StepFailed, VerifyFailed) as e:
             self.fail(2, "dvc", wl, "setup", e)
-            return
+            self.rm(base)
+            return None
+        ok = []
         for store in stores:
-            step = "push"
             try:
-                t = self.timed([dvc, "push", "-q", "-r", store], src, env)
-                self.record(2, "dvc", wl, "push", [t], store=store)
-                step = "fetch"
-                clone = base / f"clone-{store}"
-                self.run(["git", "clone", "-q", src, clone], base, env)
-                t = self.timed([dvc, "pull", "-q", "-r", store], clone, env)
-                verify_tree(clone, wl)
-                self.record(2, "dvc", wl, "fetch", [t], store=store, note="dvc pull")
-                self.rm(clone)
-            except (StepFailed, VerifyFailed) as e:
-                self.fail(2, "dvc", wl, step, e, store=store)
-        self.rm(base)
+                for rep in range(self.repeat):
+                    name = f"{store}-r{rep}"
+                    self.run([dvc, "remote", "add", name, self.store_url("dvc", wl, store, rep)],
+                             src, env)
+                    if store == "s3":
+                        self.run([dvc, "remote", "modify", name, "endpointurl", self.endpoint],
+                                 src, env)
+                ok.append(store)
+            except StepFailed as e:
+                self.fail(2, "dvc", wl, "remote add", e, store=store)
+        try:
+            self.run(["git", "add", "-A"], src, env)
+            self.run(["git", "commit", "-q", "-m", "remotes"], src, env)
+        except StepFailed as e:
+            self.fail(2, "dvc", wl, "setup", e)
+            self.rm(base)
+            return None
+        return dict(base=base, src=src, env=env, stores=ok)
 
-    def phase2_lfs(self, wl, master):
-        log(f"phase 2, workload {wl.name} ({wl.desc}), git-lfs")
+    def check_dvc_cache(self, clone: Path, env) -> None:
+        """The clone's DVC cache must be its own (.dvc/cache), or a pull could skip work."""
+        out = self.run([str(self.dvc), "cache", "dir"], clone, env).stdout.strip()
+        cache = Path(out.splitlines()[-1] if out else "").resolve()
+        if not cache.is_relative_to(clone.resolve()):
+            raise VerifyFailed(f"the clone's DVC cache dir is {cache}, outside the clone")
+
+    def p2_round_dvc(self, st: dict, wl: Workload, store: str, rep: int) -> None:
+        """Timed `dvc push` to this repetition's remote; timed `dvc pull` in a fresh clone
+        (own .dvc/cache, own empty DVC_SITE_CACHE_DIR); clone and store freed."""
+        dvc = str(self.dvc)
+        name, url = f"{store}-r{rep}", self.store_url("dvc", wl, store, rep)
+        rdir = st["base"] / f"r{rep}-{store}"
+        try:
+            self._step = "push"
+            t = self.timed([dvc, "push", "-q", "-r", name], st["src"], st["env"])
+            self.check_pushed(store, url, "files/md5", wl)
+            self.lap("dvc", wl, store, "push", t, rep)
+            self._step = "fetch"
+            clone = rdir / "clone"
+            cenv = self.env_with(DVC_SITE_CACHE_DIR=rdir / "site-cache")
+            rdir.mkdir(parents=True)
+            self.run(["git", "clone", "-q", st["src"], clone], rdir, cenv)
+            if rep == 0:
+                self.check_dvc_cache(clone, cenv)
+            t = self.timed([dvc, "pull", "-q", "-r", name], clone, cenv)
+            verify_tree(clone, wl)
+            self.lap("dvc", wl, store, "fetch", t, rep, note="dvc pull")
+        finally:
+            self.rm(rdir)
+            self.drop_store(store, url)
+
+    def lfs_bares(self, wl: Workload, rep: int) -> tuple[Path, Path]:
+        return (self.store_root / f"lfs-{wl.name}-r{rep}.git",
+                self.store_root / f"plain-{wl.name}-r{rep}.git")
+
+    def p2_setup_lfs(self, wl: Workload, master: Path, stores: list[str]) -> dict | None:
+        """add+commit (timed, info), then two bare repos per repetition as git remotes
+        origin-rN (with LFS) and plain-rN (commit only); fresh remote names, so no remote
+        tracking ref makes git-lfs think the objects are already there."""
+        log(f"phase 2, workload {wl.name} ({wl.desc}), git-lfs setup")
         base = self.root / f"p2-{wl.name}-lfs"
         src = base / "src"
         env = self.env
-        store = "folder"
-        step = "setup"
         try:
             self.new_repo(src, "lfs", env)
             copy_data(master, src)
             t = self.timed(["git", "add", "-A"], src, env)
             t += self.timed(["git", "commit", "-q", "-m", "data"], src, env)
             self.check_pointer_committed(src, "lfs", wl, env)
-            self.record(2, "lfs", wl, "add+commit", [t], info=True)
-            bare = self.store_root / f"lfs-{wl.name}.git"
-            plain = self.store_root / f"plain-{wl.name}.git"
-            for b in (bare, plain):
-                b.parent.mkdir(parents=True, exist_ok=True)
-                self.run(["git", "init", "-q", "--bare", b], base, env)
-            self.run(["git", "remote", "add", "origin", bare], src, env)
-            self.run(["git", "remote", "add", "plain", plain], src, env)
-            step = "push"
-            t = self.timed(["git", "push", "-q", "origin", "main"], src, env)
-            self.record(2, "lfs", wl, "push", [t], store=store, note="git push incl. LFS upload")
-            n = self.count_store(store, str(bare / "lfs"), "lfs", wl)
-            if n < wl.n:
-                raise VerifyFailed(f"{bare}/lfs has {n} objects after push, expected {wl.n}")
+            self.lap("lfs", wl, "", "add+commit", t, info=True)
+            for rep in range(self.repeat):
+                for name, b in zip(("origin", "plain"), self.lfs_bares(wl, rep)):
+                    b.parent.mkdir(parents=True, exist_ok=True)
+                    self.run(["git", "init", "-q", "--bare", b], base, env)
+                    self.run(["git", "remote", "add", f"{name}-r{rep}", b], src, env)
+        except (StepFailed, VerifyFailed) as e:
+            self.fail(2, "lfs", wl, "setup", e, store="folder")
+            self.rm(base)
+            return None
+        return dict(base=base, src=src, env=env, stores=["folder"])
+
+    def p2_round_lfs(self, st: dict, wl: Workload, store: str, rep: int) -> None:
+        """Timed `git push` (incl. the LFS upload) to this repetition's bare repo; timed
+        `git lfs pull` in a fresh GIT_LFS_SKIP_SMUDGE clone; clone and bare repos freed."""
+        src, env = st["src"], st["env"]
+        bare, plain = self.lfs_bares(wl, rep)
+        rdir = st["base"] / f"r{rep}-{store}"
+        try:
+            self._step = "push"
+            t = self.timed(["git", "push", "-q", f"origin-r{rep}", "main"], src, env)
+            self.check_pushed(store, str(bare / "lfs"), "objects", wl)
+            self.lap("lfs", wl, store, "push", t, rep, note="git push incl. LFS upload")
             self.note_hardlinks("git-lfs", wl, bare / "lfs" / "objects")
-            t = self.timed(["git", "push", "-q", "plain", "main"], src,
+            t = self.timed(["git", "push", "-q", f"plain-r{rep}", "main"], src,
                            self.env_with(GIT_LFS_SKIP_PUSH=1))
-            self.record(2, "lfs", wl, "git push w/o LFS objects", [t], store=store, info=True)
-            step = "fetch"
-            clone = base / "clone"
-            self.run(["git", "clone", "-q", bare, clone], base,
+            self.lap("lfs", wl, store, "git push w/o LFS objects", t, rep, info=True)
+            self._step = "fetch"
+            clone = rdir / "clone"
+            rdir.mkdir(parents=True)
+            self.run(["git", "clone", "-q", bare, clone], rdir,
                      self.env_with(GIT_LFS_SKIP_SMUDGE=1))
             self.run(["git", "lfs", "install", "--local"], clone, env)
             t = self.timed(["git", "lfs", "pull"], clone, env)
             verify_tree(clone, wl)
-            self.record(2, "lfs", wl, "fetch", [t], store=store, note="git lfs pull")
-        except (StepFailed, VerifyFailed) as e:
-            self.fail(2, "lfs", wl, step, e, store=store)
-        self.rm(base)
+            self.lap("lfs", wl, store, "fetch", t, rep, note="git lfs pull")
+        finally:
+            self.rm(rdir)
+            for b in (bare, plain):
+                shutil.rmtree(b, ignore_errors=True)
+
+    def p2_round_floor(self, st: dict, wl: Workload, store: str, rep: int) -> None:
+        """What the moto server allows with no SDK: the workload's object count and size
+        PUT, then GET, by plain http.client from FLOOR_THREADS threads, in a process of
+        its own (in this one it would fight moto's threads for the GIL)."""
+        prefix = f"floor-{wl.name}-r{rep}/"
+        host, port = self.endpoint.removeprefix("http://").rsplit(":", 1)
+        try:
+            self._step = "push"
+            os.sync()
+            p = self.run([sys.executable, Path(__file__).resolve(), FLOOR_CLIENT, host, port,
+                          "bench", prefix, wl.n, wl.size, FLOOR_THREADS], self.root)
+            put_s, get_s = json.loads(p.stdout.strip().splitlines()[-1])
+            if self.s3_count(prefix) < wl.n:
+                raise VerifyFailed(f"the floor's PUTs left fewer than {wl.n} objects")
+            note = f"{FLOOR_THREADS} threads, http.client, no SDK"
+            self.lap("floor", wl, store, "push", put_s, rep, info=True, note=note + " (PUT)")
+            self.lap("floor", wl, store, "fetch", get_s, rep, info=True, note=note + " (GET)")
+        finally:
+            self.s3_delete(prefix)
 
     # ------------------------------------------------------------------ driver
     def main(self):
@@ -886,8 +1141,9 @@ class Bench:
     def ratios(self) -> list[dict]:
         out = []
 
-        def add(label, num, den, target, wl, note=""):
-            r = dict(label=label, workload=wl, target=target, num=num, den=den, note=note)
+        def add(label, num, den, target, wl, note="", floor=None):
+            r = dict(label=label, workload=wl, target=target, num=num, den=den, note=note,
+                     floor=floor / den if floor is not None and den else None)
             if num is None or den is None or den == 0:
                 r.update(ratio=None, verdict="n/a")
             else:
@@ -912,7 +1168,8 @@ class Bench:
             for store in self.args.stores:
                 for step in ("push", "fetch"):
                     add(f"lazy/dvc {step} [{store}]", self.get("lazy", w, step, store),
-                        self.get("dvc", w, step, store), TARGETS["lazy/dvc"], w)
+                        self.get("dvc", w, step, store), TARGETS["lazy/dvc"], w,
+                        floor=self.get("floor", w, step, store))
             for step in ("push", "fetch"):
                 add(f"lazy/lfs {step} [folder]", self.get("lazy", w, step, "folder"),
                     self.get("lfs", w, step, "folder"), TARGETS["lazy/lfs"], w)
@@ -958,8 +1215,16 @@ class Bench:
             else:
                 val = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
                 tgt = f"<= {r['target']:g}"
-            tab.append([r["label"], r["workload"], val, tgt, r["verdict"]])
-        P(table(["ratio", "workload", "value", "target", "verdict"], tab))
+            fl = r.get("floor")
+            fl = "" if fl is None else f"{fl:.2f}" + (" (target out of reach)"
+                                                      if fl > r["target"] else "")
+            tab.append([r["label"], r["workload"], val, tgt, r["verdict"], fl])
+        P(table(["ratio", "workload", "value", "target", "verdict", "floor/dvc"], tab))
+        if any(r.get("floor") is not None for r in ratios):
+            P("  floor/dvc: the S3 floor (the same objects PUT/GET by plain http.client from "
+              f"{FLOOR_THREADS} threads,")
+            P("  no SDK) over dvc's time: about the best ratio any client can reach against "
+              "this moto server.")
         if self.notes:
             P("")
             P("Notes")
@@ -1022,6 +1287,9 @@ def csv_list(allowed):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [FLOOR_CLIENT]:
+        return floor_client_main(argv[1:])
     ap = argparse.ArgumentParser(description="Benchmark git-lazy vs git-lfs, DVC and git.",
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="See the module docstring (bench_README) for details.")
@@ -1032,7 +1300,8 @@ def main(argv=None):
                     help="A,B,rss (phase 1), C,D (phase 2); default all")
     ap.add_argument("--stores", type=csv_list(["folder", "s3"]), default=["folder", "s3"],
                     help="phase 2 stores: folder,s3 (default both)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each cheap step (median)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each cheap step and of every phase-2 push/fetch (median)")
     ap.add_argument("--step-timeout", type=float, default=None,
                     help="kill a step after this many seconds (default 900, --quick 180)")
     ap.add_argument("--json", help="also write the results as JSON to this file")
