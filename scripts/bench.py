@@ -9,8 +9,7 @@ How to run
     pip install .                      # from the repo root; puts `git-lazy` on PATH
     python3 scripts/bench.py           # full run, ~20-25 min on 2 cores
     python3 scripts/bench.py --quick   # smoke run, sizes ~10x smaller, ~3 min
-(Phase 2 repeats every push/fetch --repeat times and measures the S3 floor: a --quick
-run went from 87 s to 181 s with that, so a full run takes about twice its old 10-12 min.)
+(Phase 2 repeats every push/fetch --repeat times and measures each store's floor.)
     python3 scripts/bench.py --only lazy,lfs --workloads A,B --json out.json
 
 Options: --quick, --only lazy,lfs,dvc,git, --workloads A,B,rss,C,D,
@@ -80,7 +79,7 @@ dir) and s3 (moto, in this process; S3 times are bound by moto's single-threaded
 Python server, the same for every tool).
 Repetitions: each tool's setup (repo, data copy, add+commit / dvc add, remote config)
 is done once per workload; then --repeat rounds, each round running every tool in turn
-(round 1: git-lazy, dvc, git-lfs, S3 floor; round 2: the same; ...) so that slow drift
+(round 1: git-lazy, dvc, git-lfs, the floors; round 2: the same; ...) so that slow drift
 of the machine hits all tools alike. In a round a tool pushes (timed) to a FRESH store
 location of its own (folder: <tool>-<workload>-rN; s3: key prefix <tool>-<workload>-rN/
 in the bucket; git-lfs: a new bare repo) under a fresh remote name (<store>-rN, so no
@@ -109,8 +108,11 @@ Failures (with its round number) and the other rounds go on.
   the commit; a plain push of the same commit with GIT_LFS_SKIP_PUSH=1 to another bare
   repo is reported as info). Fetch: `GIT_LFS_SKIP_SMUDGE=1 git clone`, `git lfs install
   --local`, timed `git lfs pull`.
-- S3 floor (with the s3 store; info rows, tool "s3-floor", not an --only choice): what
-  the moto server itself allows, with no SDK. The workload's object count and size
+- Floors (info rows, tool "floor", not an --only choice): what each store allows with
+  no tool at all, the least time any tool can take here. Folder: push = `cp -r` of the
+  workload into the store's filesystem; fetch = `cp -r` from there into a cache dir,
+  then again into a work dir (the two copies every tool with a local cache writes; no
+  hashing, no git). S3: what the moto server itself allows, with no SDK. The workload's object count and size
   (random content) are PUT with plain http.client from 8 threads, one HTTPConnection
   each (unsigned PUTs; moto closes the connection after every answer and http.client
   reopens it, as any client must), then all GET back the same way (with a dummy
@@ -124,9 +126,9 @@ Ratios and targets
 lazy/lfs add+commit, switch, status per workload (<= 1.0); lazy status / git status
 (<= 1.1); git-lazy peak RSS whole tree (< 150 MB); lazy/dvc push and fetch per workload
 and store (<= 0.5); lazy/lfs push and fetch (folder, <= 1.0). PASS/MISS per ratio; n/a
-when a side failed or was not run. Each lazy/dvc S3 row also shows floor/dvc: the S3
-floor's time over dvc's, about the best lazy/dvc any client could reach against this
-server on this machine; when it is above the target, "(target out of reach)" says the
+when a side failed or was not run. Each lazy/dvc row also shows floor/dvc: the store's
+floor time over dvc's, about the best lazy/dvc any tool could reach against this store
+on this machine; when it is above the target, "(target out of reach)" says the
 0.5 cannot be met here whatever git-lazy does, and lazy/dvc should be read against it.
 """
 
@@ -159,9 +161,10 @@ CHUNK = MiB
 LARGE_FILE = 256 * MiB  # files at least this big: steps run once
 
 ALL_TOOLS = ["lazy", "lfs", "dvc", "git"]  # what --only selects
-# "floor" is no tool: the S3 floor (plain http.client against moto), measured with s3
+# "floor" is no tool: what the store allows with no tool at all (folder: cp -r; s3:
+# plain http.client against moto)
 TOOL_NAMES = {"lazy": "git-lazy", "lfs": "git-lfs", "dvc": "dvc", "git": "git",
-              "floor": "s3-floor"}
+              "floor": "floor"}
 FLOOR_CLIENT = "--s3-floor-client"  # hidden argv[1]: run the floor's client (own process)
 FLOOR_THREADS = 8
 # moto does not check signatures, but answers 403 to a GET with no Authorization at all
@@ -777,6 +780,8 @@ class Bench:
             for tool, st in active:
                 for store in st["stores"]:
                     self.p2_round(tool, st, wl, store, rep)
+            if "folder" in stores:
+                self.p2_round("floor", {"master": master}, wl, "folder", rep)
             if floor:
                 self.p2_round("floor", {}, wl, "s3", rep)
             log(f"  repetition {rep + 1} took {time.perf_counter() - t0:.0f} s")
@@ -1091,9 +1096,36 @@ class Bench:
                 shutil.rmtree(b, ignore_errors=True)
 
     def p2_round_floor(self, st: dict, wl: Workload, store: str, rep: int) -> None:
+        if store == "folder":
+            self.p2_folder_floor(st["master"], wl, rep)
+        else:
+            self.p2_s3_floor(wl, rep)
+
+    def p2_folder_floor(self, master: Path, wl: Workload, rep: int) -> None:
+        """What the filesystems allow with no tool: push = one `cp -r` of the data into
+        the folder-store filesystem; fetch = `cp -r` from there into a cache dir and
+        again into a work dir (the two copies any tool with a local cache writes)."""
+        stored = self.store_root / f"floor-{wl.name}-r{rep}"
+        local = self.root / f"floor-{wl.name}-r{rep}"
+        local.mkdir()
+        try:
+            self._step = "push"
+            t = self.timed(["cp", "-r", master, stored], self.root)
+            self.lap("floor", wl, "folder", "push", t, rep, info=True, note="cp -r (one copy)")
+            self._step = "fetch"
+            t = self.timed(["sh", "-c", 'cp -r "$1" "$2/cache" && cp -r "$2/cache" "$2/work"',
+                            "floor", stored, local], self.root)
+            self.lap("floor", wl, "folder", "fetch", t, rep, info=True,
+                     note="cp -r twice (cache + work tree)")
+        finally:
+            shutil.rmtree(stored, ignore_errors=True)
+            self.rm(local)
+
+    def p2_s3_floor(self, wl: Workload, rep: int) -> None:
         """What the moto server allows with no SDK: the workload's object count and size
         PUT, then GET, by plain http.client from FLOOR_THREADS threads, in a process of
         its own (in this one it would fight moto's threads for the GIL)."""
+        store = "s3"
         prefix = f"floor-{wl.name}-r{rep}/"
         host, port = self.endpoint.removeprefix("http://").rsplit(":", 1)
         try:
@@ -1221,10 +1253,12 @@ class Bench:
             tab.append([r["label"], r["workload"], val, tgt, r["verdict"], fl])
         P(table(["ratio", "workload", "value", "target", "verdict", "floor/dvc"], tab))
         if any(r.get("floor") is not None for r in ratios):
-            P("  floor/dvc: the S3 floor (the same objects PUT/GET by plain http.client from "
-              f"{FLOOR_THREADS} threads,")
-            P("  no SDK) over dvc's time: about the best ratio any client can reach against "
-              "this moto server.")
+            P("  floor/dvc: the floor's time over dvc's, about the best ratio any tool can reach "
+              "here. Floor:")
+            P("  folder = cp -r of the data (push) and cp -r twice, into a cache and a work "
+              "dir (fetch);")
+            P(f"  s3 = the same objects PUT/GET by plain http.client from {FLOOR_THREADS} "
+              "threads, no SDK.")
         if self.notes:
             P("")
             P("Notes")
