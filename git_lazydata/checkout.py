@@ -2,13 +2,14 @@
 
 Used by the post-checkout/post-merge hooks and ``git lazy checkout``. A file is
 replaced only when it still is exactly the pointer git wrote (never a file the user
-changed), never through a symlink, and by renaming a fully written temp file from
-the same folder over it (which also breaks hard links). Content is copied from the
-cache in the kernel where it can be (copy_file_range), so memory stays flat.
+changed), never through a symlink, and only once a fully written temp file from the
+same folder can take its place (which also breaks hard links). Content is copied from
+the cache in the kernel where it can be (sendfile), so memory stays flat.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from .cache import CHUNK, Cache
 from .errors import LazyError
-from .gitcmd import git
+from .gitcmd import GitError, git
 from .pointer import MAX_POINTER_SIZE, Pointer, parse
 from .repo import Entry
 from .written import ENV as WRITTEN_ENV
@@ -101,9 +102,9 @@ def _copy(src_fd: int, dst_fd: int, size: int) -> None:
 
 
 def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result) -> Written | None:
-    """Write the object next to ``target`` and rename it over the pointer.
+    """Write the object next to ``target``, then put it in the pointer's place.
 
-    Returns the file's identity after the rename (for the index refresh), or None
+    Returns the file's identity once in place (for the index refresh), or None
     when something else touched the file in between.
     """
     mode = 0o777 if entry.mode == "100755" else 0o666  # the umask applies, as for git
@@ -113,26 +114,48 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
         try:
             with cache.open(entry.pointer.oid) as src:
                 _copy(src.fileno(), dst, entry.pointer.size)
+            # 1 ns before the write time: any later write moves the mtime (written.py).
+            st = os.fstat(dst)
+            os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns - 1))
             ours = os.fstat(dst)
         finally:
             os.close(dst)
         now = os.lstat(target)
         if (now.st_ino, now.st_size, now.st_mtime_ns) != (before.st_ino, before.st_size, before.st_mtime_ns):
             raise FileExistsError("changed while it was being written; left alone")
-        os.replace(temp, target)
-    except BaseException:
+        _swap_in(temp, target)
+    finally:
         try:
             os.unlink(temp)
         except FileNotFoundError:
             pass
-        raise
-    # The rename changes the ctime: the identity is taken after it, and only kept
-    # when inode, size and mtime show that nobody wrote to the file since.
-    after = os.lstat(target)
-    if identity(after)[:3] != identity(ours)[:3]:
+    # Linking and unlinking change the ctime: the identity is taken after them, and
+    # only kept when inode, size and mtime show that nobody wrote to the file since,
+    # and the ctime is past the mtime, so that no later write can go unseen.
+    after, ours_id = identity(os.lstat(target)), identity(ours)
+    if after[:4] != ours_id[:4] or not after.mtime_ns < after.ctime_ns:
         return None
     # What clean would answer: a plain pointer (no extension lines) for these bytes.
-    return Written(entry.path, Pointer(entry.pointer.oid, entry.pointer.size).encode(), identity(after))
+    return Written(entry.path, Pointer(entry.pointer.oid, entry.pointer.size).encode(), after)
+
+
+def _swap_in(temp: Path, target: Path) -> None:
+    """Put the full file ``temp`` at ``target`` in place of the pointer file there.
+
+    Remove the pointer, then hard-link the temp file to the name (the caller removes
+    the temp name). Renaming over the pointer would be one step, but ext4 (in its
+    default auto_da_alloc mode) then forces the new file's blocks to disk at once,
+    which made writing 800 MiB take 2.5 times as long; a link never replaces
+    anything either, so a file someone put there in between is kept, not clobbered.
+    Where links are not supported, a plain rename does the same.
+    """
+    os.unlink(target)
+    try:
+        os.link(temp, target, follow_symlinks=False)
+    except FileExistsError:
+        raise FileExistsError("changed while it was being written; left alone") from None
+    except OSError:  # no hard links here (FAT, some network filesystems)
+        os.rename(temp, target)
 
 
 def filter_configured(cwd: Path) -> bool:
@@ -211,20 +234,36 @@ def materialize(work_tree: Path, entries: Iterable[Entry], cache: Cache, *, refr
 
 
 def refresh_index(work_tree: Path, paths: list[bytes], ledger: list[Written], cache: Cache) -> None:
-    """Refresh exactly these index entries; clean runs and finds the same pointer.
+    """Refresh the index after writing ``paths`` (DESIGN.md: ``update-index -q --refresh --stdin``).
 
-    clean reads the pointers of the files in ``ledger`` from it instead of hashing
-    them again (written.py).
+    git refreshes the stat data of every entry, then adds each listed path again:
+    clean runs over those files and finds the pointers already staged. For the files
+    in ``ledger`` clean reads the pointer from it instead of hashing (written.py). If
+    git fails with the ledger (a listed file changed while git read it), it runs
+    once more without.
     """
-    env = dict(os.environ)
-    ledger_path = write_ledger(ledger, cache.ensure_dir("tmp")) if ledger else None
-    if ledger_path:
-        env[WRITTEN_ENV] = ledger_path
+    env = {k: v for k, v in os.environ.items() if k != WRITTEN_ENV}
+    listed = b"".join(p + b"\0" for p in paths)
+    ledger_path = None
+    if ledger:
+        try:
+            ledger_path = write_ledger(ledger, cache.ensure_dir("tmp"))
+        except OSError:
+            cache.forget_dirs()  # a full disk or a removed folder: hash instead
+
+    def run(extra: dict[str, str], check: bool) -> None:
+        git("update-index", "-q", "--refresh", "-z", "--stdin", cwd=work_tree, input=listed,
+            with_filter=True, check=check, env={**env, **extra})
+
     try:
-        git(
-            "update-index", "-q", "--refresh", "-z", "--stdin",
-            cwd=work_tree, input=b"".join(p + b"\0" for p in paths), with_filter=True, check=False, env=env,
-        )
+        if ledger_path:
+            try:
+                run({WRITTEN_ENV: ledger_path}, check=True)
+                return
+            except GitError:
+                pass
+        run({}, check=False)
     finally:
         if ledger_path:
-            os.unlink(ledger_path)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(ledger_path)

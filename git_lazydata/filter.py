@@ -75,7 +75,7 @@ class Content:
 class Filter:
     """clean and smudge against one cache."""
 
-    def __init__(self, cache: Cache, smudge_max: int, written: dict[str, Written] | None = None) -> None:
+    def __init__(self, cache: Cache, smudge_max: int, written: dict[bytes, Written] | None = None) -> None:
         """Use ``cache``; objects above ``smudge_max`` bytes smudge to their pointer.
 
         ``written`` lists files git-lazy has just written (written.py): their clean
@@ -91,12 +91,15 @@ class Filter:
             # A broad pattern ("*") must not turn the files git and git-lazy read
             # themselves into pointers.
             return b"".join(content)
-        known = self.written.get(path)
-        if known is not None and known.unchanged(path):
-            size = sum(len(chunk) for chunk in content)
-            if size != known.ident[1]:
-                raise LazyError(f"{path} changed while git read it")
-            return known.pointer
+        raw = path.encode("utf-8", "surrogateescape")  # the bytes git named the file by
+        known = self.written.get(raw)
+        if known is not None and known.unchanged(raw):
+            pointer = parse(known.pointer)
+            if pointer is not None and self.cache.has(pointer.oid, pointer.size):
+                size = sum(len(chunk) for chunk in content)
+                if size != known.ident.size:
+                    raise LazyError(f"{path} changed while git read it")
+                return known.pointer
         head = content.head()
         if content.exhausted:
             if not head:

@@ -1,17 +1,25 @@
 """The files a materialize pass has just written, handed to the clean filter.
 
 After writing content over pointer files, git must refresh those index entries, and
-git refreshes by running clean over every byte of every file: for 800 MiB that is
-as much hashing as the download itself. Yet git-lazy wrote those bytes a moment ago
-from an object it had verified. So the materialize step lists, for each file it
-wrote, the pointer and the file's identity right after the rename (inode, size,
-mtime and ctime, all in nanoseconds), and passes that list to the refresh's filter
-process through ``GIT_LAZY_WRITTEN``. clean then answers with the listed pointer
-for a file whose identity is unchanged, without hashing. Any write, rename or
-chmod since changes the ctime, and such a file is hashed as usual.
+git does so by running clean over every byte of every file: for 800 MiB that is as
+much hashing as the download itself. Yet git-lazy wrote those bytes a moment ago from
+an object it had verified. So the materialize step lists, for each file it wrote, the
+pointer and the file's identity once in place (device, inode, size, mtime and ctime
+in nanoseconds), in a private file ``<cache>/tmp/written-*`` that it deletes when the
+refresh is over, and names that file to the refresh's git in ``GIT_LAZY_WRITTEN``.
+clean answers with the listed pointer for a file whose identity is unchanged (and
+whose object is cached), without hashing; every other file is hashed as usual.
 
-File format: for each file, six fields, each ending in NUL:
-``path NUL pointer NUL size NUL inode NUL mtime_ns NUL ctime_ns NUL``.
+Why an unchanged identity proves unchanged content: file times move in clock ticks
+(milliseconds), so a write in the same tick as ours could leave mtime and ctime as
+they were. The writer therefore sets the file's mtime 1 ns before its write time and
+lists the file only if its ctime, set by the link or rename that put it in place, is
+later than that mtime. Any later write sets the mtime to the current time, which is
+at least that ctime, so it can never equal the listed mtime. Where times are too
+coarse for this (FAT), files are not listed and are hashed.
+
+File format: for each file, seven fields, each ending in NUL:
+``path NUL pointer NUL device NUL inode NUL size NUL mtime_ns NUL ctime_ns NUL``.
 Standard library only: the filter imports this module.
 """
 
@@ -21,17 +29,28 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass
+from typing import NamedTuple
 
-__all__ = ["ENV", "Written", "identity", "read_ledger", "write_ledger"]
+__all__ = ["ENV", "Identity", "Written", "identity", "read_ledger", "write_ledger"]
 
 #: The environment variable naming the ledger file for one refresh.
 ENV = "GIT_LAZY_WRITTEN"
-_FIELDS = 6
+PREFIX = "written-"
 
 
-def identity(st: os.stat_result) -> tuple[int, int, int, int]:
-    """Return what tells one state of a file from another: inode, size, mtime, ctime."""
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+class Identity(NamedTuple):
+    """What tells one state of a file from another."""
+
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+
+def identity(st: os.stat_result) -> Identity:
+    """Return the identity of a file from its stat."""
+    return Identity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 @dataclass(frozen=True)
@@ -40,9 +59,9 @@ class Written:
 
     path: bytes
     pointer: bytes
-    ident: tuple[int, int, int, int]
+    ident: Identity
 
-    def unchanged(self, path: str | bytes) -> bool:
+    def unchanged(self, path: bytes) -> bool:
         """Tell whether ``path`` still is, as a regular file, what was written."""
         try:
             st = os.lstat(path)
@@ -53,29 +72,42 @@ class Written:
 
 def write_ledger(entries: list[Written], folder: str) -> str:
     """Write ``entries`` to a new private file in ``folder``; return its path."""
-    fd, path = tempfile.mkstemp(prefix="written-", dir=folder)
-    with os.fdopen(fd, "wb") as f:
-        for e in entries:
-            fields = [e.path, e.pointer, *(str(n).encode() for n in e.ident)]
-            f.write(b"".join(field + b"\0" for field in fields))
+    fd, path = tempfile.mkstemp(prefix=PREFIX, dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for e in entries:
+                fields = [e.path, e.pointer, *(str(n).encode() for n in e.ident)]
+                f.write(b"".join(field + b"\0" for field in fields))
+    except BaseException:
+        os.unlink(path)
+        raise
     return path
 
 
-def read_ledger(path: str | None) -> dict[str, Written]:
-    """Read a ledger, keyed by path as git names it; an unusable file gives nothing."""
-    if not path:
+def read_ledger(path: str | None) -> dict[bytes, Written]:
+    """Read a ledger, keyed by path as git names it; anything doubtful gives nothing.
+
+    Only a file of ours is read: named ``written-*``, not a symlink, owned by us and
+    readable by nobody else.
+    """
+    if not path or not os.path.basename(path).startswith(PREFIX):
         return {}
     try:
-        with open(path, "rb") as f:
-            fields = f.read().split(b"\0")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return {}
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o077):
+            return {}
+        fields = f.read().split(b"\0")
     ledger = {}
-    for i in range(0, len(fields) - _FIELDS + 1, _FIELDS):
-        name, pointer, *numbers = fields[i : i + _FIELDS]
+    width = 2 + len(Identity._fields)
+    for i in range(0, len(fields) - width + 1, width):
+        name, pointer, *numbers = fields[i : i + width]
         try:
-            ino, size, mtime, ctime = (int(n) for n in numbers)
+            ident = Identity(*(int(n) for n in numbers))
         except ValueError:
             return {}  # not a ledger we wrote: trust none of it
-        ledger[os.fsdecode(name)] = Written(name, pointer, (ino, size, mtime, ctime))
+        ledger[name] = Written(name, pointer, ident)
     return ledger

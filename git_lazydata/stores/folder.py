@@ -89,6 +89,7 @@ class RangeReader(io.RawIOBase):
 
     def read(self, size: int | None = -1) -> bytes:
         """Return up to ``size`` bytes: the source's own bytes, not a copy of them."""
+        self._checkClosed()  # type: ignore[attr-defined]
         if size is None or size < 0:
             return self.readall()
         return self._take(size)
@@ -117,6 +118,8 @@ class RangeReader(io.RawIOBase):
             raise TransientStoreError(
                 f"{self._where}: stream ended after {got} of {self._length} bytes"
             )
+        if len(data) > want:
+            raise StoreError(f"{self._where}: asked for {want} bytes, got {len(data)}")
         self._left -= len(data)
         return data
 

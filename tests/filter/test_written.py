@@ -34,23 +34,45 @@ def clean_replies(work: Path, ledger: str, *requests: bytes) -> list[bytes]:
 def test_clean_answers_from_the_ledger_only_while_the_file_is_unchanged(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
+    # A cached object that is not the file's content: if clean answers with its
+    # pointer, it answered from the ledger without hashing.
+    other = subprocess.run(["git-lazy", "clean", "--", "x"], input=b"Z" * 5000, capture_output=True,
+                           cwd=work, check=True).stdout
     target = work / "a.bin"
     target.write_bytes(b"A" * 5000)
-    # A pointer clean could never compute from these bytes: proof the ledger answered.
-    listed = pointer_text("0" * 64, 5000)
-    ledger = write_ledger([Written(b"a.bin", listed, identity(os.lstat(target)))], str(tmp_path))
-    assert clean_replies(work, ledger, clean_request("a.bin", b"A" * 5000)) == [listed]
+    ledger = write_ledger([Written(b"a.bin", other, identity(os.lstat(target)))], str(tmp_path))
+    assert clean_replies(work, ledger, clean_request("a.bin", b"A" * 5000)) == [other]
 
-    target.write_bytes(b"B" * 5000)  # same size, new content: the ctime moves on
+    target.write_bytes(b"B" * 5000)  # same size, new content: the identity moves on
     real = pointer_text(hashlib.sha256(b"B" * 5000).hexdigest(), 5000)
     assert clean_replies(work, ledger, clean_request("a.bin", b"B" * 5000)) == [real]
 
 
+def test_a_listed_object_missing_from_the_cache_is_hashed(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    target = work / "a.bin"
+    target.write_bytes(b"A" * 5000)
+    ledger = write_ledger([Written(b"a.bin", pointer_text("0" * 64, 5000), identity(os.lstat(target)))],
+                          str(tmp_path))
+    real = pointer_text(hashlib.sha256(b"A" * 5000).hexdigest(), 5000)
+    assert clean_replies(work, ledger, clean_request("a.bin", b"A" * 5000)) == [real]
+
+
 def test_a_ledger_that_is_not_ours_is_ignored(tmp_path: Path) -> None:
-    junk = tmp_path / "junk"
-    junk.write_bytes(b"a.bin\0p\0not-a-number\0" + b"1\0" * 3)
+    junk = tmp_path / "written-junk"
+    junk.write_bytes(b"a.bin\0p\0not-a-number\0" + b"1\0" * 4)
+    junk.chmod(0o600)
     assert read_ledger(str(junk)) == {}
-    assert read_ledger(str(tmp_path / "absent")) == {}
+    good = write_ledger([Written(b"a.bin", b"p", identity(os.lstat(junk)))], str(tmp_path))
+    assert list(read_ledger(good)) == [b"a.bin"]
+    os.chmod(good, 0o644)  # readable by others: anyone could have written it
+    assert read_ledger(good) == {}
+    os.chmod(good, 0o600)
+    renamed = tmp_path / "elsewhere"
+    os.rename(good, renamed)
+    assert read_ledger(str(renamed)) == {}
+    assert read_ledger(str(tmp_path / "written-absent")) == {}
     assert read_ledger(None) == {}
 
 
@@ -73,3 +95,21 @@ def test_materialized_files_are_fresh_in_the_index_and_the_ledger_is_gone(tmp_pa
     assert git(clone, "diff-files", "--name-only").stdout == b""
     assert_clean_status(clone)
     assert not [p for p in (cache_dir() / "tmp").iterdir() if p.name.startswith("written-")]
+
+
+def test_a_same_size_write_right_after_materializing_is_seen(tmp_path: Path) -> None:
+    # File times move in clock ticks; a write in the tick of ours must still change
+    # what clean compares, or git would keep the pointer for new bytes.
+    repo = make_repo(tmp_path / "repo", "*.bin")
+    (repo / "a.bin").write_bytes(b"A" * 70000)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "data")
+    clone = tmp_path / "clone"
+    git(None, "clone", "-q", "--no-checkout", str(repo), str(clone))
+    git(clone, "-c", "filter.lazy.process=", "-c", "filter.lazy.required=false", "checkout", "-q", "main")
+    lazy(clone, "checkout")
+    before = identity(os.lstat(clone / "a.bin"))
+    with open(clone / "a.bin", "r+b") as f:
+        f.write(b"B" * 70000)
+    assert identity(os.lstat(clone / "a.bin")) != before
+    assert git(clone, "status", "--porcelain").stdout == b" M a.bin\n"
