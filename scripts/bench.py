@@ -38,7 +38,10 @@ GIT_LAZY_CACHE_DIR points to a fresh dir per repo, DVC_SITE_CACHE_DIR inside the
 dir, DVC_NO_ANALYTICS=1, AWS creds `testing`. The interpreter's own scripts dir is put
 first on PATH so that `git-lazy` is the real console script, not a pyenv shim (a shim
 costs ~50-100 ms per call, which would be charged to every hook and filter start).
-Before every timed step, outside the timing, the benchmark calls os.sync(): the data
+Before every timed step, outside the timing, the benchmark calls os.sync() and then
+waits (up to 60 s) until no task has stalled on I/O for a quarter of a second
+(/proc/pressure/io): deleting many files on a filesystem mounted with `discard` keeps
+the disk busy for seconds, and a step timed meanwhile took up to 20x longer. The data
 copy and the previous tool leave gigabytes dirty, and the kernel writing them back
 while the next tool is timed made timings move by up to 2x; with the sync no step pays
 for the writeback of data another step wrote (it still pays for its own writes,
@@ -306,6 +309,38 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+IO_PRESSURE = Path("/proc/pressure/io")
+
+
+def settle_io(limit: float = 60.0) -> None:
+    """os.sync(), then wait (up to `limit` s) until no task has stalled on I/O for a
+    quarter of a second, judged by the kernel's pressure stall information (Linux
+    >= 4.20). Deleting many files on a filesystem mounted with `discard` keeps the
+    disk busy for seconds after the deletions return, and a step timed meanwhile
+    measured up to 20x its usual time."""
+    os.sync()
+
+    def stalled_us() -> int | None:
+        try:
+            for line in IO_PRESSURE.read_text().splitlines():
+                if line.startswith("full "):
+                    return int(line.rsplit("total=", 1)[1])
+        except (OSError, ValueError, IndexError):
+            return None
+        return None
+
+    before = stalled_us()
+    if before is None:
+        return
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = stalled_us()
+        if now is None or now - before < 2500:  # < 1% of the interval stalled
+            return
+        before = now
+
+
 def s3_floor(host: str, port: int, bucket: str, prefix: str, n: int, size: int,
              threads: int = FLOOR_THREADS) -> tuple[float, float]:
     """PUT n objects of `size` random bytes to http://host:port/bucket/prefixNNNNNN with
@@ -498,8 +533,9 @@ class Bench:
 
     def timed(self, cmd, cwd, env=None) -> float:
         # Outside the timing: flush what earlier steps (data copy, the previous tool) left
-        # dirty, so that no step pays for another one's writeback.
-        os.sync()
+        # dirty, and let the disk finish what deletions queued, so that no step pays
+        # for another one's I/O.
+        settle_io()
         dt, p = self._exec(cmd, cwd, env)
         if p.returncode != 0:
             raise StepFailed(cmd, cwd, p.returncode, p.stderr, p.stdout)
@@ -1130,7 +1166,7 @@ class Bench:
         host, port = self.endpoint.removeprefix("http://").rsplit(":", 1)
         try:
             self._step = "push"
-            os.sync()
+            settle_io()
             p = self.run([sys.executable, Path(__file__).resolve(), FLOOR_CLIENT, host, port,
                           "bench", prefix, wl.n, wl.size, FLOOR_THREADS], self.root)
             put_s, get_s = json.loads(p.stdout.strip().splitlines()[-1])
