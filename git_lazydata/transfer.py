@@ -122,9 +122,12 @@ def download(stores: Sequence[tuple[str, Store]], cache: Cache, pointers: Sequen
              jobs: int | None = None, progress: Progress | None = None) -> TransferResult:
     """Bring into the cache the objects it lacks, trying ``stores`` in order; verify each."""
     result = TransferResult()
-    todo = _unique(pointers)
-    result.present = [p.oid for p in todo if cache.has(p.oid, p.size)]
-    fetch = [p for p in todo if not cache.has(p.oid, p.size)]
+    fetch = []
+    for p in _unique(pointers):
+        if cache.has(p.oid, p.size):
+            result.present.append(p.oid)
+        else:
+            fetch.append(p)
     progress = progress or Progress()
     progress.total_objects, progress.total_bytes = len(fetch), sum(p.size for p in fetch)
 
