@@ -19,7 +19,7 @@ from pathlib import Path
 from .cache import CHUNK, Cache
 from .errors import LazyError
 from .gitcmd import GitError, git
-from .pointer import MAX_POINTER_SIZE, Pointer, parse
+from .pointer import MAX_POINTER_SIZE, parse
 from .repo import Entry
 from .written import ENV as WRITTEN_ENV
 from .written import Written, identity, write_ledger
@@ -117,7 +117,6 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
             # 1 ns before the write time: any later write moves the mtime (written.py).
             st = os.fstat(dst)
             os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns - 1))
-            ours = os.fstat(dst)
         finally:
             os.close(dst)
         now = os.lstat(target)
@@ -125,18 +124,16 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
             raise FileExistsError("changed while it was being written; left alone")
         _swap_in(temp, target)
     finally:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
-        except FileNotFoundError:
-            pass
     # Linking and unlinking change the ctime: the identity is taken after them, and
     # only kept when inode, size and mtime show that nobody wrote to the file since,
     # and the ctime is past the mtime, so that no later write can go unseen.
-    after, ours_id = identity(os.lstat(target)), identity(ours)
-    if after[:4] != ours_id[:4] or not after.mtime_ns < after.ctime_ns:
+    after = identity(os.lstat(target))
+    ours = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns - 1)
+    if after[:4] != ours or not after.mtime_ns < after.ctime_ns:
         return None
-    # What clean would answer: a plain pointer (no extension lines) for these bytes.
-    return Written(entry.path, Pointer(entry.pointer.oid, entry.pointer.size).encode(), after)
+    return Written(entry.path, entry.pointer.oid, after)
 
 
 def _swap_in(temp: Path, target: Path) -> None:

@@ -204,7 +204,7 @@ def remote_accept(name: str) -> None:
     click.echo(f"Pushing to {name!r} ({redact(r.url)}) is allowed from this clone.")
 
 
-def _report(result: TransferResult, verb: str) -> None:
+def _report(result: TransferResult) -> None:
     from .stores.urls import redact
 
     for oid, reason in sorted(result.failed.items()):
@@ -224,7 +224,7 @@ def push(store: str | None, revs: tuple[str, ...], all_refs: bool, jobs: int | N
     remote_, result, warnings = run(store, list(revs), all_refs=all_refs, jobs=jobs, quiet=quiet)
     for message in warnings:
         click.echo(f"warning: {_safe(message)}", err=True)
-    _report(result, "upload")
+    _report(result)
     if not quiet:
         click.echo(
             f"Uploaded {len(result.done)} object(s) ({human(result.bytes)}) to {remote_.name}; "
@@ -248,7 +248,7 @@ def fetch(paths: tuple[str, ...], rev: str | None, all_files: bool, jobs: int | 
     result = run(list(paths), rev=rev, all_files=all_files, jobs=jobs, quiet=quiet)
     for message in result.warnings:
         click.echo(f"warning: {_safe(message)}", err=True)
-    _report(result.transfer, "download")
+    _report(result.transfer)
     if result.checkout:
         for path, reason in result.checkout.skipped:
             click.echo(f"skipped {_safe(path.decode('utf-8', 'replace'))}: {reason}", err=True)

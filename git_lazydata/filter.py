@@ -93,13 +93,10 @@ class Filter:
             return b"".join(content)
         raw = path.encode("utf-8", "surrogateescape")  # the bytes git named the file by
         known = self.written.get(raw)
-        if known is not None and known.unchanged(raw):
-            pointer = parse(known.pointer)
-            if pointer is not None and self.cache.has(pointer.oid, pointer.size):
-                size = sum(len(chunk) for chunk in content)
-                if size != known.ident.size:
-                    raise LazyError(f"{path} changed while git read it")
-                return known.pointer
+        if known is not None and known.unchanged(raw) and self.cache.has(known.oid, known.ident.size):
+            if sum(len(chunk) for chunk in content) != known.ident.size:
+                raise LazyError(f"{path} changed while git read it")
+            return known.pointer
         head = content.head()
         if content.exhausted:
             if not head:

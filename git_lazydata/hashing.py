@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 
 from .errors import ChecksumMismatch
 
@@ -17,15 +18,17 @@ class VerifyingReader:
     has read all of it, so a cache file that rotted since it was added is never sent
     (the read that would complete it raises ChecksumMismatch instead). Seeking back
     to the start restarts the hash (botocore reads a body once to sign it, once to
-    send it).
+    send it); ``progress`` hears only of bytes past the furthest point read.
     """
 
-    def __init__(self, path: str | os.PathLike[str], oid: str, size: int) -> None:
+    def __init__(self, path: str | os.PathLike[str], oid: str, size: int,
+                 progress: Callable[[int], None] | None = None) -> None:
         """Open ``path``, which should hold ``size`` bytes hashing to ``oid``."""
         self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
         self.oid, self.size = oid, size
         self._hash = hashlib.sha256()
-        self._pos = 0
+        self._pos = self._reported = 0
+        self._progress = progress
         self.name = str(path)
 
     def read(self, n: int = -1) -> bytes:
@@ -33,25 +36,27 @@ class VerifyingReader:
         left = self.size - self._pos
         n = left if n is None or n < 0 else min(n, left)
         data = self._file.read(n) if n > 0 else b""
-        if n > 0 and not data:
-            raise ChecksumMismatch(self.oid, "(truncated)", self._pos, f"the local cache ({self.name})")
-        self._hash.update(data)
-        self._pos += len(data)
-        if self._pos == self.size and data or self.size == 0:
-            self._check()
+        self._took(data, n)
         return data
 
     def readinto(self, buffer: bytearray | memoryview) -> int:
         """Read into ``buffer`` without an extra copy; see :meth:`read`."""
         view = memoryview(buffer)[: max(0, self.size - self._pos)]
         n = self._file.readinto(view) if len(view) else 0
-        if len(view) and not n:
-            raise ChecksumMismatch(self.oid, "(truncated)", self._pos, f"the local cache ({self.name})")
-        self._hash.update(view[:n])
-        self._pos += n
-        if self._pos == self.size and n or self.size == 0:
-            self._check()
+        self._took(view[:n], len(view))
         return n
+
+    def _took(self, data: bytes | memoryview, asked: int) -> None:
+        """Account for ``data`` just read (``asked`` bytes were wanted)."""
+        if asked > 0 and not data:
+            raise ChecksumMismatch(self.oid, "(truncated)", self._pos, f"the local cache ({self.name})")
+        self._hash.update(data)
+        self._pos += len(data)
+        if self._pos == self.size and data or self.size == 0:
+            self._check()
+        if self._progress is not None and self._pos > self._reported:
+            self._progress(self._pos - self._reported)
+            self._reported = self._pos
 
     def _check(self) -> None:
         got = self._hash.copy().hexdigest()

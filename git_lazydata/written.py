@@ -19,8 +19,8 @@ at least that ctime, so it can never equal the listed mtime. Where times are too
 coarse for this (FAT), files are not listed and are hashed.
 
 File format: for each file, seven fields, each ending in NUL:
-``path NUL pointer NUL device NUL inode NUL size NUL mtime_ns NUL ctime_ns NUL``.
-Standard library only: the filter imports this module.
+``path NUL oid NUL device NUL inode NUL size NUL mtime_ns NUL ctime_ns NUL``.
+Standard library and pointer.py only: the filter imports this module.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from typing import NamedTuple
+
+from .pointer import Pointer, is_oid
 
 __all__ = ["ENV", "Identity", "Written", "identity", "read_ledger", "write_ledger"]
 
@@ -55,11 +57,16 @@ def identity(st: os.stat_result) -> Identity:
 
 @dataclass(frozen=True)
 class Written:
-    """One file written by git-lazy: its pointer and its identity just after writing."""
+    """One file written by git-lazy: its object and its identity just after writing."""
 
     path: bytes
-    pointer: bytes
+    oid: str
     ident: Identity
+
+    @property
+    def pointer(self) -> bytes:
+        """What clean would answer for these bytes: a plain pointer (no extension lines)."""
+        return Pointer(self.oid, self.ident.size).encode()
 
     def unchanged(self, path: bytes) -> bool:
         """Tell whether ``path`` still is, as a regular file, what was written."""
@@ -76,7 +83,7 @@ def write_ledger(entries: list[Written], folder: str) -> str:
     try:
         with os.fdopen(fd, "wb") as f:
             for e in entries:
-                fields = [e.path, e.pointer, *(str(n).encode() for n in e.ident)]
+                fields = [e.path, e.oid.encode(), *(str(n).encode() for n in e.ident)]
                 f.write(b"".join(field + b"\0" for field in fields))
     except BaseException:
         os.unlink(path)
@@ -104,10 +111,12 @@ def read_ledger(path: str | None) -> dict[bytes, Written]:
     ledger = {}
     width = 2 + len(Identity._fields)
     for i in range(0, len(fields) - width + 1, width):
-        name, pointer, *numbers = fields[i : i + width]
+        name, oid, *numbers = fields[i : i + width]
         try:
             ident = Identity(*(int(n) for n in numbers))
         except ValueError:
             return {}  # not a ledger we wrote: trust none of it
-        ledger[name] = Written(name, pointer, ident)
+        if not is_oid(oid.decode("ascii", "replace")):
+            return {}
+        ledger[name] = Written(name, oid.decode(), ident)
     return ledger

@@ -80,49 +80,25 @@ def _code(exc: ClientError) -> tuple[str, int]:
 
 
 class _FileSlice:
-    """A seekable view of ``[offset, offset + length)`` of a file, reporting new bytes read.
+    """A seekable view of ``[offset, offset + length)`` of a file: one multipart part."""
 
-    botocore may read a body twice (to sign it, then to send it) and rewinds it on
-    retries, so progress counts only bytes past the furthest point reached.
-    """
-
-    def __init__(self, path: Path, offset: int, length: int, progress: ProgressFn,
-                 verify: str | None = None) -> None:
+    def __init__(self, path: Path, offset: int, length: int) -> None:
         self._file = open(path, "rb")
-        self._offset, self._length, self._progress = offset, length, progress
-        self._pos = self._reported = 0
+        self._offset, self._length = offset, length
+        self._pos = 0
         self._file.seek(offset)
-        # verify: the oid a whole-object body must hash to; the read that would
-        # complete a wrong body raises instead, so S3 never receives all of it.
-        self._verify = verify
-        self._hash = hashlib.sha256() if verify else None
-        self._hash_pos = 0
-        if verify and length == 0 and self._hash is not None and self._hash.hexdigest() != verify:
-            self._file.close()
-            raise ChecksumMismatch(verify, self._hash.hexdigest(), 0, f"the local cache ({path})")
 
     def read(self, n: int = -1) -> bytes:
         left = self._length - self._pos
         n = left if n is None or n < 0 else min(n, left)
         data = self._file.read(n) if n > 0 else b""
-        if self._hash is not None and self._pos == self._hash_pos:
-            self._hash.update(data)
-            self._hash_pos += len(data)
-            if self._hash_pos == self._length and data and self._hash.hexdigest() != self._verify:
-                raise ChecksumMismatch(self._verify or "", self._hash.hexdigest(), self._length,
-                                       f"the local cache ({self._file.name})")
         self._pos += len(data)
-        if self._pos > self._reported:
-            self._progress(self._pos - self._reported)
-            self._reported = self._pos
         return data
 
     def seek(self, pos: int, whence: int = 0) -> int:
         base = {0: 0, 1: self._pos, 2: self._length}[whence]
         self._pos = max(0, min(self._length, base + pos))
         self._file.seek(self._offset + self._pos)
-        if self._verify and self._pos == 0:
-            self._hash, self._hash_pos = hashlib.sha256(), 0
         return self._pos
 
     def tell(self) -> int:
@@ -338,12 +314,9 @@ class S3Store:
             progress(size)
             return
         if size <= self.multipart_threshold:
-            body = _FileSlice(path, 0, size, progress, verify=oid)
-            try:
+            with VerifyingReader(path, oid, size, progress) as body:
                 self._call(f"cannot upload {oid}", "put_object", Key=key, Body=body,
                            ContentLength=size)
-            finally:
-                body.close()
             return
         self._multipart(oid, key, size, path, progress)
 
@@ -372,7 +345,7 @@ class S3Store:
 
         def send(item: tuple[int, int, int]) -> None:
             number, offset, length = item
-            body = _FileSlice(path, offset, length, lambda n: None)
+            body = _FileSlice(path, offset, length)
             try:
                 reply = self._call(what, "upload_part", Key=key, UploadId=upload_id,
                                    PartNumber=number, Body=body, ContentLength=length)
