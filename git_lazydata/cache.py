@@ -1,8 +1,8 @@
 """The per-user object cache: ``<root>/objects/ab/cd/<oid>``.
 
 Objects enter only by :func:`os.replace` of a fully written temp file that lives in
-``<root>/tmp`` (same filesystem) and whose hash has been checked, so a reader never
-sees a partial object. Objects are immutable: when two processes insert the same oid
+``<root>/tmp`` (same filesystem, atomic.py) and whose hash has been checked, so a
+reader never sees a partial object. Objects are immutable: when two processes insert the same oid
 at once, the last rename wins with identical bytes. Objects are made read-only so a
 stray write through a copy or link cannot change them.
 """
@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from .atomic import AtomicFile
 from .errors import ChecksumMismatch, ObjectMissing
-from .pointer import is_oid
+from .pointer import object_key
 
 __all__ = ["CHUNK", "Cache", "TempObject"]
 
@@ -34,26 +35,23 @@ class TempObject:
     def __init__(self, cache: Cache) -> None:
         """Create the temp file (read-only mode; our descriptor may still write)."""
         self._cache = cache
-        name = f"{os.getpid()}-{time.monotonic_ns()}-{os.urandom(4).hex()}"
-        self.path = os.path.join(cache.ensure_dir("tmp"), name)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
         try:
-            self._fd = os.open(self.path, flags, 0o444)
+            self._file = AtomicFile(os.path.join(cache.ensure_dir("tmp"), "object"), mode=0o444)
         except FileNotFoundError:  # the tmp folder was removed behind our back
             cache.forget_dirs()
-            self.path = os.path.join(cache.ensure_dir("tmp"), name)
-            self._fd = os.open(self.path, flags, 0o444)
+            self._file = AtomicFile(os.path.join(cache.ensure_dir("tmp"), "object"), mode=0o444)
+        self.path = self._file.path
         self._hash = hashlib.sha256()
-        self.size = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+        return self._file.size
 
     def write(self, data: bytes | memoryview) -> None:
         """Append ``data`` and feed it to the hash."""
         self._hash.update(data)
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        self.size += len(data)
+        self._file.write(data)
 
     @property
     def oid(self) -> str:
@@ -62,8 +60,7 @@ class TempObject:
 
     def commit(self, expect_oid: str | None = None, expect_size: int | None = None) -> str:
         """Verify the content and move it to its final name; return the oid."""
-        os.close(self._fd)
-        self._fd = -1
+        self._file.close()
         oid = self.oid
         if (expect_oid is not None and oid != expect_oid) or (
             expect_size is not None and self.size != expect_size
@@ -80,22 +77,16 @@ class TempObject:
         folder = os.path.dirname(final)
         try:
             self._cache.ensure_dir(folder)
-            os.replace(self.path, final)
+            self._file.publish(final)
         except FileNotFoundError:  # its folder was removed behind our back: make it again
             self._cache.forget_dirs()
             self._cache.ensure_dir(folder)
-            os.replace(self.path, final)
+            self._file.publish(final)
         return oid
 
     def discard(self) -> None:
         """Close and remove the temp file; safe to call twice."""
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
+        self._file.discard()
 
 
 class Cache:
@@ -109,9 +100,7 @@ class Cache:
 
     def object_path(self, oid: str) -> str:
         """Return where object ``oid`` lives, as text (the hot path); ``oid`` is checked."""
-        if not is_oid(oid):
-            raise ValueError(f"not an oid: {oid!r}")
-        return os.path.join(self._root, "objects", oid[:2], oid[2:4], oid)
+        return os.path.join(self._root, object_key(oid))
 
     def path(self, oid: str) -> Path:
         """Return where object ``oid`` lives; ``oid`` must be a validated sha256."""

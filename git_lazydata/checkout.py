@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic import AtomicFile
 from .cache import CHUNK, Cache
 from .errors import LazyError
 from .gitcmd import GitError, git
@@ -108,24 +109,17 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
     when something else touched the file in between.
     """
     mode = 0o777 if entry.mode == "100755" else 0o666  # the umask applies, as for git
-    temp = target.with_name(f".{target.name}.lazy-{os.getpid()}-{os.urandom(4).hex()}")
-    dst = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    try:
-        try:
-            with cache.open(entry.pointer.oid) as src:
-                _copy(src.fileno(), dst, entry.pointer.size)
-            # 1 ns before the write time: any later write moves the mtime (written.py).
-            st = os.fstat(dst)
-            os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns - 1))
-        finally:
-            os.close(dst)
+    with AtomicFile(target, mode=mode) as temp:
+        with cache.open(entry.pointer.oid) as src:
+            _copy(src.fileno(), temp.fd, entry.pointer.size)
+        # 1 ns before the write time: any later write moves the mtime (written.py).
+        st = os.fstat(temp.fd)
+        os.utime(temp.fd, ns=(st.st_atime_ns, st.st_mtime_ns - 1))
+        temp.close()
         now = os.lstat(target)
         if (now.st_ino, now.st_size, now.st_mtime_ns) != (before.st_ino, before.st_size, before.st_mtime_ns):
             raise FileExistsError("changed while it was being written; left alone")
         _swap_in(temp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
     # Linking and unlinking change the ctime: the identity is taken after them, and
     # only kept when inode, size and mtime show that nobody wrote to the file since,
     # and the ctime is past the mtime, so that no later write can go unseen.
@@ -136,23 +130,23 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
     return Written(entry.path, entry.pointer.oid, after)
 
 
-def _swap_in(temp: Path, target: Path) -> None:
+def _swap_in(temp: AtomicFile, target: Path) -> None:
     """Put the full file ``temp`` at ``target`` in place of the pointer file there.
 
-    Remove the pointer, then hard-link the temp file to the name (the caller removes
-    the temp name). Renaming over the pointer would be one step, but ext4 (in its
-    default auto_da_alloc mode) then forces the new file's blocks to disk at once,
+    Remove the pointer, then hard-link the temp file to the name (the temp name is
+    removed when ``temp`` is discarded). Renaming over the pointer would be one step,
+    but ext4 (in its default auto_da_alloc mode) then forces the new file's blocks to disk at once,
     which made writing 800 MiB take 2.5 times as long; a link never replaces
     anything either, so a file someone put there in between is kept, not clobbered.
     Where links are not supported, a plain rename does the same.
     """
     os.unlink(target)
     try:
-        os.link(temp, target, follow_symlinks=False)
+        os.link(temp.path, target, follow_symlinks=False)
     except FileExistsError:
         raise FileExistsError("changed while it was being written; left alone") from None
     except OSError:  # no hard links here (FAT, some network filesystems)
-        os.rename(temp, target)
+        temp.publish(target)
 
 
 def filter_configured(cwd: Path) -> bool:

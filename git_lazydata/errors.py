@@ -8,6 +8,7 @@ bug and shows a traceback only under ``GIT_LAZY_TRACE=1``.
 from __future__ import annotations
 
 __all__ = [
+    "BadOid",
     "ChecksumMismatch",
     "ConfigError",
     "LazyError",
@@ -33,6 +34,14 @@ class LazyError(Exception):
 
 class ConfigError(LazyError):
     """A configuration value is missing, malformed or not allowed."""
+
+
+class BadOid(LazyError):
+    """Text that should name an object is not 64 lowercase hex digits."""
+
+    def __init__(self, text: object) -> None:
+        """Show at most 80 characters of the text, escaped."""
+        super().__init__(f"refusing a malformed oid {str(text)[:80]!r}")
 
 
 class ObjectMissing(LazyError):

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import write_atomic
 from .cache import Cache
 from .checkout import MaterializeResult, filter_configured, materialize
 from .errors import LazyError
@@ -78,10 +79,7 @@ def install_hooks(hooks_dir: Path) -> list[HookChange]:
                     )
                 os.rename(path, chained)
                 action = "chained"
-        temp = path.with_name(f".{name}.tmp-{os.getpid()}")
-        temp.write_text(text)
-        os.chmod(temp, 0o755)
-        os.replace(temp, path)
+        write_atomic(path, text.encode(), mode=0o755)
         changes.append(HookChange(name, action))
     return changes
 

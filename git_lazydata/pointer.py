@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["MAX_POINTER_SIZE", "VERSION", "Pointer", "is_oid", "parse"]
+from .errors import BadOid
+
+__all__ = ["MAX_POINTER_SIZE", "VERSION", "Pointer", "check_oid", "is_oid", "object_key", "parse"]
 
 VERSION = "https://git-lfs.github.com/spec/v1"
 #: A pointer is always shorter than this; longer input is content.
@@ -36,9 +38,26 @@ _POINTER = re.compile(
 _EXT = re.compile(rb"ext-([0-9])-([a-z0-9]+) sha256:([0-9a-f]{64})")
 
 
-def is_oid(text: str) -> bool:
+def is_oid(text: object) -> bool:
     """Tell whether ``text`` is a sha256 oid: exactly 64 lowercase hex digits."""
-    return len(text) == 64 and _OID.fullmatch(text) is not None
+    return isinstance(text, str) and len(text) == 64 and _OID.fullmatch(text) is not None
+
+
+def check_oid(text: object) -> str:
+    """Return ``text`` if it is an oid, else raise BadOid.
+
+    The one gate before an oid becomes part of a path, a key or a URL (RELIABILITY.md
+    1b): everything below ``objects/`` in the cache and in every store is named here.
+    """
+    if not is_oid(text):
+        raise BadOid(text)
+    return text  # type: ignore[return-value]
+
+
+def object_key(oid: str) -> str:
+    """Return where object ``oid`` lives below any root: ``objects/ab/cd/<oid>``."""
+    check_oid(oid)
+    return f"objects/{oid[:2]}/{oid[2:4]}/{oid}"
 
 
 @dataclass(frozen=True)

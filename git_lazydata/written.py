@@ -26,11 +26,12 @@ Standard library and pointer.py only: the filter imports this module.
 from __future__ import annotations
 
 import os
+import secrets
 import stat
-import tempfile
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from .atomic import write_atomic
 from .pointer import Pointer, is_oid
 
 __all__ = ["ENV", "Identity", "Written", "identity", "read_ledger", "write_ledger"]
@@ -79,16 +80,12 @@ class Written:
 
 def write_ledger(entries: list[Written], folder: str) -> str:
     """Write ``entries`` to a new private file in ``folder``; return its path."""
-    fd, path = tempfile.mkstemp(prefix=PREFIX, dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for e in entries:
-                fields = [e.path, e.oid.encode(), *(str(n).encode() for n in e.ident)]
-                f.write(b"".join(field + b"\0" for field in fields))
-    except BaseException:
-        os.unlink(path)
-        raise
-    return path
+    data = b"".join(
+        field + b"\0"
+        for e in entries
+        for field in (e.path, e.oid.encode(), *(str(n).encode() for n in e.ident))
+    )
+    return str(write_atomic(os.path.join(folder, PREFIX + secrets.token_hex(8)), data, mode=0o600))
 
 
 def read_ledger(path: str | None) -> dict[bytes, Written]:

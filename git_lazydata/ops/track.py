@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..atomic import write_atomic
 from ..errors import LazyError
 from ..gitcmd import git_lines_z
 from ..repo import Repo
@@ -68,9 +69,7 @@ def _read(path: Path) -> list[str]:
 
 
 def _write(path: Path, lines: list[str]) -> None:
-    temp = path.with_name(f".gitattributes.lazy-{os.getpid()}")
-    temp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    os.replace(temp, path)
+    write_atomic(path, "".join(line + "\n" for line in lines).encode("utf-8"))
 
 
 def track(patterns: list[str]) -> TrackResult:

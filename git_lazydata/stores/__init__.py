@@ -14,28 +14,18 @@ git_lazydata.stores`` never loads boto3 or paramiko.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from ..errors import ConfigError
+from .base import ProgressFn
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from .urls import StoreURL
 
-__all__ = ["FORMAT", "Store", "object_key", "open_store"]
-
-#: Content of ``<root>/git-lazy.json``.
-FORMAT = {"format": 1}
-
-#: Called with the number of bytes moved since the last call; may be called from threads.
-ProgressFn = Callable[[int], None]
-
-
-def object_key(oid: str) -> str:
-    """Return the path of an object below a store root: ``objects/ab/cd/<oid>``."""
-    return f"objects/{oid[:2]}/{oid[2:4]}/{oid}"
+__all__ = ["Store", "open_store"]
 
 
 class Store(Protocol):

@@ -35,11 +35,10 @@ from ..errors import (
     TransientStoreError,
 )
 from ..hashing import VerifyingReader, sha256_file
-from ..pointer import is_oid
-from . import ProgressFn
-from .folder import CHUNK, MARKER, RangeReader, check_format, parallel
+from ..pointer import is_oid, object_key
+from .base import CHUNK, MARKER, ProgressFn, RangeReader, check_format, check_range, parallel
 from .s3_credentials import resolve_credentials
-from .urls import StoreURL, checked_key, redact
+from .urls import StoreURL, redact
 
 __all__ = ["MIN_PART_SIZE", "MULTIPART_THRESHOLD", "PART_SIZE", "S3Store"]
 
@@ -242,7 +241,7 @@ class S3Store:
             raise self._fail(exc, what, head=head) from None
 
     def _key(self, oid: str) -> str:
-        return self._prefix + checked_key(oid)
+        return self._prefix + object_key(oid)
 
     # --- the Store protocol ----------------------------------------------------------
 
@@ -429,8 +428,7 @@ class S3Store:
 
     def open(self, oid: str, start: int = 0, end: int | None = None) -> RangeReader:
         """GET bytes ``[start, end)`` with a Range request; the body streams."""
-        if start < 0 or (end is not None and end < start):
-            raise ValueError(f"bad range [{start}, {end})")
+        check_range(start, end)
         key = self._key(oid)
         what = f"cannot read {oid}"
         if end is not None and end == start:

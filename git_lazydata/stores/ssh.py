@@ -34,9 +34,18 @@ from ..errors import (
     TransientStoreError,
 )
 from ..hashing import VerifyingReader
-from . import ProgressFn
-from .folder import CHUNK, MARKER, RangeReader, check_format, parallel, temp_name
-from .urls import StoreURL, checked_key, redact, register_secret
+from ..pointer import object_key
+from .base import (
+    CHUNK,
+    MARKER,
+    ProgressFn,
+    RangeReader,
+    check_format,
+    check_range,
+    parallel,
+    temp_name,
+)
+from .urls import StoreURL, redact, register_secret
 
 __all__ = ["POOL_SIZE", "READ_WINDOW", "SSHStore"]
 
@@ -257,7 +266,7 @@ class SSHStore:
         return StoreError(redact(f"{where}: {exc}"))
 
     def _path(self, oid: str) -> str:
-        return posixpath.join(self._root, checked_key(oid))
+        return posixpath.join(self._root, object_key(oid))
 
     def _makedirs(self, sftp: paramiko.SFTPClient, path: str) -> None:
         if path in self._dirs or path in ("/", ""):
@@ -280,7 +289,7 @@ class SSHStore:
         """Stat every oid over the channel pool; only "no such file" counts as absent."""
         wanted = list(dict.fromkeys(oids))
         for oid in wanted:
-            checked_key(oid)
+            object_key(oid)
 
         def absent(oid: str) -> bool:
             try:
@@ -300,7 +309,7 @@ class SSHStore:
 
     def upload(self, oid: str, size: int, path: Path, progress: ProgressFn) -> None:
         """Write to a hidden temp name, check its size, then rename it into place."""
-        checked_key(oid)
+        object_key(oid)
         try:
             with self._channel() as sftp, VerifyingReader(path, oid, size) as src:
                 self._put(sftp, src, self._path(oid), oid, size, progress)
@@ -351,9 +360,8 @@ class SSHStore:
 
     def open(self, oid: str, start: int = 0, end: int | None = None) -> RangeReader:
         """Open bytes ``[start, end)``, read ahead in windows; holds a channel until closed."""
-        if start < 0 or (end is not None and end < start):
-            raise ValueError(f"bad range [{start}, {end})")
-        checked_key(oid)
+        check_range(start, end)
+        object_key(oid)
         what = f"cannot read {oid}"
         sftp, generation = self._acquire()
         f = None

@@ -25,12 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from ..errors import ConfigError, StoreError
-from . import object_key
+from ..errors import ConfigError
 
 __all__ = [
     "StoreURL",
-    "checked_key",
     "parse_store_url",
     "redact",
     "register_secret",
@@ -39,7 +37,6 @@ __all__ = [
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HOST = re.compile(r"^(?:[A-Za-z0-9_.%-]+|\[[0-9A-Fa-f:.]+\])$")
 _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_OID = re.compile(r"^[0-9a-f]{64}$")
 _SCHEMES = {"file", "s3", "s3+http", "s3+https", "ssh"}
 
 
@@ -281,14 +278,6 @@ def _folder(text: str, path: str, base: Path | None) -> StoreURL:
     if not os.path.isabs(path):
         path = os.path.join(str(base) if base is not None else os.getcwd(), path)
     return StoreURL("file", path=os.path.normpath(path))
-
-
-def checked_key(oid: str) -> str:
-    """Return ``objects/ab/cd/<oid>`` after checking that ``oid`` is 64 lowercase hex."""
-    # Every store builds paths and keys from oids: this is the one gate (RELIABILITY 1b).
-    if not isinstance(oid, str) or not _OID.match(oid):
-        raise StoreError(f"refusing a malformed oid {str(oid)[:80]!r}")
-    return object_key(oid)
 
 
 # --- redaction --------------------------------------------------------------------

@@ -16,7 +16,8 @@ import pytest
 from servers import run_killed_upload, write_blob
 
 from git_lazydata.errors import ObjectMissing, StoreError
-from git_lazydata.stores import object_key, open_store
+from git_lazydata.pointer import object_key
+from git_lazydata.stores import open_store
 from git_lazydata.stores.urls import parse_store_url
 
 MiB = 1 << 20

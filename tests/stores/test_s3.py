@@ -23,7 +23,7 @@ from git_lazydata.errors import (
     StoreUnreachable,
     TransientStoreError,
 )
-from git_lazydata.stores import object_key
+from git_lazydata.pointer import object_key
 from git_lazydata.stores.s3 import S3Store
 from git_lazydata.stores.urls import parse_store_url
 

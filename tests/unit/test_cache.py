@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from git_lazydata.cache import Cache
-from git_lazydata.errors import ChecksumMismatch
+from git_lazydata.errors import BadOid, ChecksumMismatch
 
 
 def test_insert_places_object_by_oid(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ def test_objects_are_read_only(tmp_path: Path) -> None:
 
 
 def test_path_refuses_a_non_oid(tmp_path: Path) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(BadOid):
         Cache(tmp_path).path("../../etc/passwd")
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from lazyhelpers import pointer_text
 
-from git_lazydata.pointer import Pointer, is_oid, parse
+from git_lazydata.errors import BadOid
+from git_lazydata.pointer import Pointer, is_oid, object_key, parse
 
 OID = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393"
 
@@ -98,3 +99,11 @@ def test_same_bytes_as_git_lfs_pointer(tmp_path: Path) -> None:
     oid = hashlib.sha256(data.read_bytes()).hexdigest()
     theirs = subprocess.run(["git", "lfs", "pointer", f"--file={data}"], capture_output=True, check=True).stdout
     assert Pointer(oid, 7000).encode() == theirs
+
+
+def test_object_key_is_the_one_oid_gate() -> None:
+    oid = "ab" + "cd" + "0" * 60
+    assert object_key(oid) == f"objects/ab/cd/{oid}"
+    for bad in ("../" * 21 + "x", oid.upper(), oid[:-1], oid + "0", "sha256:" + oid, "", None):
+        with pytest.raises(BadOid, match="malformed oid"):
+            object_key(bad)  # type: ignore[arg-type]

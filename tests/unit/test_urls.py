@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from git_lazydata.errors import ConfigError, StoreError
+from git_lazydata.errors import ConfigError
 from git_lazydata.stores.urls import (
     StoreURL,
-    checked_key,
     parse_store_url,
     redact,
     register_secret,
@@ -209,14 +208,6 @@ def test_registered_secrets_are_scrubbed_anywhere() -> None:
     register_secret(None)
     text = redact("boto said: key wJalrXUtnFEMI/K7MDENG (quoted: wJalrXUtnFEMI%2FK7MDENG) abc")
     assert "wJalr" not in text and text.endswith("abc")
-
-
-def test_checked_key() -> None:
-    oid = "ab" + "cd" + "0" * 60
-    assert checked_key(oid) == f"objects/ab/cd/{oid}"
-    for bad in ("../" * 21 + "x", oid.upper(), oid[:-1], oid + "0", "sha256:" + oid, "", None):
-        with pytest.raises(StoreError, match="malformed oid"):
-            checked_key(bad)  # type: ignore[arg-type]
 
 
 def test_urls_import_is_light() -> None:
