@@ -280,7 +280,7 @@ def _ensure_hooks(report: Callable[[str], None]) -> None:
     if proc.returncode != 0 or len(lines) != 2:
         return  # not in a repository (git archive, hash-object outside one)
     common, hooks_dir = Path(lines[0]), Path(lines[1])
-    from .hooks import HOOKS, install_hooks
+    from .hookfiles import HOOKS, install_hooks
 
     if hooks_dir.parent != common or all((hooks_dir / name).exists() for name in HOOKS):
         return

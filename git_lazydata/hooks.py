@@ -1,8 +1,7 @@
-"""Git hooks: installing the shims, chaining a user's own hook, and what each one does.
+"""What each git hook does; the hook files themselves are installed by hookfiles.py.
 
-A shim (``hooks/<name>`` in the source tree) only runs ``git lazy hook <name> "$@"``.
-A hook the user had before is renamed ``<name>.pre-git-lazy`` and runs first, with
-the same arguments and standard input; uninstall puts it back.
+A hook the user had before (``<name>.pre-git-lazy``) runs first, with the same
+arguments and standard input.
 """
 
 from __future__ import annotations
@@ -12,92 +11,20 @@ import os
 import stat
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_atomic
 from .cache import Cache
 from .checkout import MaterializeResult, filter_configured, materialize
 from .errors import LazyError
 from .gitcmd import git_lines_z
+from .hookfiles import CHAINED_SUFFIX, HOOKS
 from .pointer import MAX_POINTER_SIZE
 from .repo import Repo, index_rows, pointer_entries
 from .settings import Settings, trace_enabled
 
-__all__ = ["HOOKS", "install_hooks", "main", "uninstall_hooks"]
+__all__ = ["main"]
 
-HOOKS = ("pre-push", "post-checkout", "post-merge")
-MARKER = "# git-lazy hook"
-CHAINED_SUFFIX = ".pre-git-lazy"
 NULL_SHA = {"0" * 40, "0" * 64}
-
-
-def shim(name: str) -> str:
-    """Return the text of hook ``name`` as shipped in ``hooks/``."""
-    here = Path(__file__).parent
-    # Installed wheels carry hooks/ as git_lazydata/hookscripts; a source or
-    # editable install reads it where it is.
-    for folder in (here / "hookscripts", here.parent / "hooks"):
-        if (folder / name).is_file():
-            return (folder / name).read_text()
-    raise LazyError(f"hook script {name!r} is missing from the installation; reinstall git-lazy")
-
-
-def _is_ours(path: Path) -> bool:
-    try:
-        return MARKER in path.read_text(errors="replace")
-    except (FileNotFoundError, IsADirectoryError):
-        return False
-
-
-@dataclass(frozen=True)
-class HookChange:
-    """One hook file touched by install/uninstall and how."""
-
-    name: str
-    action: str  # "installed", "updated", "unchanged", "chained", "removed", "restored"
-
-
-def install_hooks(hooks_dir: Path) -> list[HookChange]:
-    """Put the shims in place; keep a foreign hook as ``<name>.pre-git-lazy``. Idempotent."""
-    hooks_dir.mkdir(parents=True, exist_ok=True)
-    changes = []
-    for name in HOOKS:
-        path, text = hooks_dir / name, shim(name)
-        action = "installed"
-        if path.exists() or path.is_symlink():
-            if _is_ours(path):
-                if path.read_text() == text:
-                    changes.append(HookChange(name, "unchanged"))
-                    continue
-                action = "updated"
-            else:
-                chained = hooks_dir / (name + CHAINED_SUFFIX)
-                if chained.exists():
-                    raise LazyError(
-                        f"both {path} and {chained} exist; move one away, then run 'git lazy install' again"
-                    )
-                os.rename(path, chained)
-                action = "chained"
-        write_atomic(path, text.encode(), mode=0o755)
-        changes.append(HookChange(name, action))
-    return changes
-
-
-def uninstall_hooks(hooks_dir: Path) -> list[HookChange]:
-    """Remove our shims and restore any chained hook."""
-    changes = []
-    for name in HOOKS:
-        path, chained = hooks_dir / name, hooks_dir / (name + CHAINED_SUFFIX)
-        if not _is_ours(path):
-            continue
-        path.unlink()
-        if chained.exists():
-            os.rename(chained, path)
-            changes.append(HookChange(name, "restored"))
-        else:
-            changes.append(HookChange(name, "removed"))
-    return changes
 
 
 def _run_chained(repo: Repo, name: str, args: list[str], stdin: bytes | None) -> int:

@@ -16,7 +16,7 @@ HEAVY = ("boto3", "botocore", "paramiko", "click", "dulwich.repo", "cryptography
 @pytest.mark.parametrize(
     "statement",
     ["import git_lazydata", "import git_lazydata.filter", "import git_lazydata.__main__",
-     "import git_lazydata.hooks", "import git_lazydata.stores, git_lazydata.stores.urls"],
+     "import git_lazydata.hookfiles", "import git_lazydata.stores, git_lazydata.stores.urls"],
 )
 def test_light_imports(statement: str) -> None:
     code = f"import sys; {statement}; print(' '.join(sorted(sys.modules)))"
@@ -24,13 +24,19 @@ def test_light_imports(statement: str) -> None:
     assert [m for m in loaded if m.split(".")[0] in HEAVY or m in HEAVY] == []
 
 
-def test_filter_process_start_imports_nothing_heavy(tmp_path: Path) -> None:
+def test_the_filter_started_by_git_in_a_repository_imports_nothing_heavy(tmp_path: Path) -> None:
+    """git starts the filter in a work tree; there it also adds missing hooks (the
+    path a run outside a repository never takes)."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    assert not (repo / ".git" / "hooks" / "post-checkout").exists()
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "git_lazydata", "filter-process"],
-        input=b"", capture_output=True, cwd=tmp_path,
+        input=b"", capture_output=True, cwd=repo,
     )
+    assert (repo / ".git" / "hooks" / "post-checkout").is_file(), proc.stderr.decode()[-2000:]
     imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.decode().splitlines() if "|" in line]
-    assert imported, "no import trace"
+    assert "git_lazydata.hookfiles" in imported
     assert [m for m in imported if m.split(".")[0] in HEAVY] == []
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..errors import LazyError
 from ..gitcmd import GitError, git
-from ..hooks import HookChange, install_hooks, uninstall_hooks
+from ..hookfiles import HookChange, install_hooks, uninstall_hooks
 from ..repo import Repo
 
 __all__ = ["FILTER_CONFIG", "InstallResult", "install", "uninstall"]
