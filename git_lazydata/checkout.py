@@ -22,7 +22,7 @@ from .errors import LazyError
 from .gitcmd import GitError, git
 from .pointer import MAX_POINTER_SIZE, parse
 from .repo import Entry
-from .written import ENV as WRITTEN_ENV
+from .settings import WRITTEN_ENV, child_env
 from .written import Written, identity, write_ledger
 
 __all__ = ["MaterializeResult", "filter_configured", "lazy_paths", "materialize", "require_filter"]
@@ -233,7 +233,6 @@ def refresh_index(work_tree: Path, paths: list[bytes], ledger: list[Written], ca
     git fails with the ledger (a listed file changed while git read it), it runs
     once more without.
     """
-    env = {k: v for k, v in os.environ.items() if k != WRITTEN_ENV}
     listed = b"".join(p + b"\0" for p in paths)
     ledger_path = None
     if ledger:
@@ -242,18 +241,18 @@ def refresh_index(work_tree: Path, paths: list[bytes], ledger: list[Written], ca
         except OSError:
             cache.forget_dirs()  # a full disk or a removed folder: hash instead
 
-    def run(extra: dict[str, str], check: bool) -> None:
+    def run(ledger: str | None, check: bool) -> None:
         git("update-index", "-q", "--refresh", "-z", "--stdin", cwd=work_tree, input=listed,
-            with_filter=True, check=check, env={**env, **extra})
+            with_filter=True, check=check, env=child_env(**{WRITTEN_ENV: ledger}))
 
     try:
         if ledger_path:
             try:
-                run({WRITTEN_ENV: ledger_path}, check=True)
+                run(ledger_path, check=True)
                 return
             except GitError:
                 pass
-        run({}, check=False)
+        run(None, check=False)
     finally:
         if ledger_path:
             with contextlib.suppress(FileNotFoundError):

@@ -15,9 +15,13 @@ import click
 from . import __version__
 from .errors import LazyError
 from .settings import trace_enabled
+from .terminal import path_text, printable
 
 if TYPE_CHECKING:
-    from .transfer import TransferResult
+    from .checkout import MaterializeResult
+    from .context import Context
+    from .progress import Progress
+    from .sync import SyncResult
 
 __all__ = ["cli", "main"]
 
@@ -34,9 +38,16 @@ def human(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-def _safe(text: str) -> str:
-    """Drop control characters from text that came from a repository or a remote."""
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
+def _context() -> Context:
+    """The repository of the current folder."""
+    from .context import Context
+
+    return Context.open()
+
+
+def _warn(messages: list[str]) -> None:
+    for message in messages:
+        click.echo(f"warning: {printable(message)}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,9 +61,10 @@ def cli() -> None:
 @click.option("--local", "scope", flag_value="local", help="Set up this repository only.")
 def install(scope: str) -> None:
     """Set up the filter driver and this repository's hooks."""
+    from .context import Context
     from .ops.install import install as run
 
-    result = run(scope)
+    result = run(Context.find(), scope)
     click.echo(f"git-lazy filter configured ({scope}).")
     for change in result.hooks:
         if change.action == "chained":
@@ -67,9 +79,10 @@ def install(scope: str) -> None:
 @click.option("--local", "scope", flag_value="local", help="Remove this repository's setup only.")
 def uninstall(scope: str) -> None:
     """Remove the filter driver and our hooks (your own hooks are put back)."""
+    from .context import Context
     from .ops.install import uninstall as run
 
-    result = run(scope)
+    result = run(Context.find(), scope)
     click.echo(f"git-lazy filter removed ({scope}).")
     for change in result.hooks:
         click.echo(f"Hook {change.name}: {change.action}.")
@@ -81,16 +94,17 @@ def track(patterns: tuple[str, ...]) -> None:
     """Track files matching PATTERNS (no argument: list tracked patterns)."""
     from .ops import track as ops
 
+    ctx = _context()
     if not patterns:
         click.echo("Listing tracked patterns")
-        for pattern, source in ops.list_patterns():
-            click.echo(f"    {_safe(pattern)} ({_safe(source)})")
+        for pattern, source in ops.list_patterns(ctx):
+            click.echo(f"    {printable(pattern)} ({printable(source)})")
         return
-    result = ops.track(list(patterns))
+    result = ops.track(ctx, list(patterns))
     for pattern in result.changed:
-        click.echo(f'Tracking "{pattern}"')
+        click.echo(f'Tracking "{printable(pattern)}"')
     for pattern in result.unchanged:
-        click.echo(f'"{pattern}" already supported')
+        click.echo(f'"{printable(pattern)}" already supported')
 
 
 @cli.command()
@@ -99,11 +113,11 @@ def untrack(patterns: tuple[str, ...]) -> None:
     """Stop tracking files matching PATTERNS."""
     from .ops import track as ops
 
-    result = ops.untrack(list(patterns))
+    result = ops.untrack(_context(), list(patterns))
     for pattern in result.changed:
-        click.echo(f'Untracking "{pattern}"')
+        click.echo(f'Untracking "{printable(pattern)}"')
     for pattern in result.unchanged:
-        click.echo(f'"{pattern}" was not tracked', err=True)
+        click.echo(f'"{printable(pattern)}" was not tracked', err=True)
 
 
 @cli.command("ls-files")
@@ -115,9 +129,16 @@ def ls_files(long_: bool, rev: str | None, paths: tuple[str, ...]) -> None:
     from .ops.ls_files import MARKERS
     from .ops.ls_files import ls_files as run
 
-    for f in run(list(paths), rev):
+    for f in run(_context(), list(paths), rev):
         oid = f.oid if long_ else f.oid[:10]
-        click.echo(f"{oid} {MARKERS[f.state]} {_safe(f.path)} ({human(f.size)})")
+        click.echo(f"{oid} {MARKERS[f.state]} {printable(f.path)} ({human(f.size)})")
+
+
+def _render_checkout(result: MaterializeResult | None) -> None:
+    if result is None:
+        return
+    for path, reason in result.skipped:
+        click.echo(f"skipped {path_text(path)}: {printable(reason)}", err=True)
 
 
 @cli.command()
@@ -126,9 +147,8 @@ def checkout(paths: tuple[str, ...]) -> None:
     """Write pointer files' content from the local cache (no network)."""
     from .ops.checkout import checkout as run
 
-    result = run(list(paths))
-    for path, reason in result.skipped:
-        click.echo(f"skipped {_safe(path.decode('utf-8', 'replace'))}: {reason}", err=True)
+    result = run(_context(), list(paths))
+    _render_checkout(result)
     if result.missing:
         click.echo(f"{len(result.missing)} file(s) not in the cache; 'git lazy fetch' gets them.", err=True)
     if result.skipped:
@@ -149,7 +169,7 @@ def remote_add(name: str, url: str, endpoint: str | None, local: bool) -> None:
     """Add store NAME at URL (folder, s3:// or ssh://)."""
     from .ops import remote as ops
 
-    result = ops.add(name, url, endpoint=endpoint, local=local)
+    result = ops.add(_context(), name, url, endpoint=endpoint, local=local)
     if result.warning:
         click.echo(f"warning: {result.warning}", err=True)
     click.echo(f"Added store {name!r} to {result.where}.")
@@ -161,15 +181,14 @@ def remote_list() -> None:
     from .ops import remote as ops
     from .stores.urls import redact
 
-    cfg = ops.list_remotes()
-    for message in cfg.warnings:
-        click.echo(f"warning: {_safe(message)}", err=True)
+    cfg = ops.list_remotes(_context())
+    _warn(cfg.warnings)
     for r in cfg.remotes.values():
         flags = [w for w, on in (("default", r.name == cfg.default), ("committed", r.committed),
                                  ("not accepted for push", not r.pushable)) if on]
         extra = f" ({', '.join(flags)})" if flags else ""
-        endpoint = f" endpoint={r.endpoint}" if r.endpoint else ""
-        click.echo(f"{_safe(r.name)}\t{_safe(redact(r.url))}{endpoint}{extra}")
+        endpoint = f" endpoint={printable(redact(r.endpoint))}" if r.endpoint else ""
+        click.echo(f"{printable(r.name)}\t{printable(redact(r.url))}{endpoint}{extra}")
 
 
 @remote.command("remove")
@@ -178,7 +197,7 @@ def remote_remove(name: str) -> None:
     """Forget store NAME (nothing in the store is deleted)."""
     from .ops import remote as ops
 
-    ops.remove(name)
+    ops.remove(_context(), name)
     click.echo(f"Removed store {name!r}.")
 
 
@@ -189,7 +208,7 @@ def remote_default(name: str, local: bool) -> None:
     """Make NAME the store that push uses."""
     from .ops import remote as ops
 
-    ops.set_default(name, local=local)
+    ops.set_default(_context(), name, local=local)
     click.echo(f"Default store is now {name!r}.")
 
 
@@ -200,15 +219,24 @@ def remote_accept(name: str) -> None:
     from .ops import remote as ops
     from .stores.urls import redact
 
-    r = ops.accept(name)
-    click.echo(f"Pushing to {name!r} ({redact(r.url)}) is allowed from this clone.")
+    r = ops.accept(_context(), name)
+    click.echo(f"Pushing to {name!r} ({printable(redact(r.url))}) is allowed from this clone.")
 
 
-def _report(result: TransferResult) -> None:
+def _failures(result: SyncResult, what: str) -> None:
+    """One line per failed path, then raise the summary line."""
     from .stores.urls import redact
 
-    for oid, reason in sorted(result.failed.items()):
-        click.echo(f"failed: {oid}: {_safe(redact(reason))}", err=True)
+    for path, reason in result.failures():
+        click.echo(f"failed: {path_text(path)}: {printable(redact(reason))}", err=True)
+    if result.transfer.failed:
+        raise LazyError(f"{len(result.transfer.failed)} object(s) could not be {what}")
+
+
+def _progress(label: str, quiet: bool) -> Progress:
+    from .progress import make_progress
+
+    return make_progress(label, 0, 0, quiet)
 
 
 @cli.command()
@@ -219,20 +247,31 @@ def _report(result: TransferResult) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress.")
 def push(store: str | None, revs: tuple[str, ...], all_refs: bool, jobs: int | None, quiet: bool) -> None:
     """Upload to STORE what REVS (default HEAD, or --all) reference and it lacks."""
-    from .ops.transfer_ops import push as run
+    from .ops.push import push as run
 
-    remote_, result, warnings = run(store, list(revs), all_refs=all_refs, jobs=jobs, quiet=quiet)
-    for message in warnings:
-        click.echo(f"warning: {_safe(message)}", err=True)
-    _report(result)
+    result = run(_context(), store, list(revs), all_refs=all_refs, jobs=jobs,
+                 progress=_progress(f"Uploading to {store or 'the default store'}", quiet))
+    _warn(result.warnings)
     if not quiet:
         click.echo(
-            f"Uploaded {len(result.done)} object(s) ({human(result.bytes)}) to {remote_.name}; "
-            f"{len(result.present)} already there.",
+            f"Uploaded {len(result.transfer.done)} object(s) ({human(result.transfer.bytes)}) to {result.store}; "
+            f"{len(result.transfer.present)} already there.",
             err=True,
         )
-    if result.failed:
-        raise LazyError(f"{len(result.failed)} object(s) could not be uploaded to {remote_.name}")
+    _failures(result, f"uploaded to {result.store}")
+
+
+def _render_fetch(result: SyncResult, quiet: bool) -> None:
+    _warn(result.warnings)
+    _render_checkout(result.checkout)
+    if not quiet:
+        written = len(result.checkout.written) if result.checkout else 0
+        click.echo(
+            f"Downloaded {len(result.transfer.done)} object(s) ({human(result.transfer.bytes)}); "
+            f"{written} file(s) written.",
+            err=True,
+        )
+    _failures(result, "downloaded")
 
 
 @cli.command()
@@ -243,24 +282,11 @@ def push(store: str | None, revs: tuple[str, ...], all_refs: bool, jobs: int | N
 @click.option("-q", "--quiet", is_flag=True, help="No progress.")
 def fetch(paths: tuple[str, ...], rev: str | None, all_files: bool, jobs: int | None, quiet: bool) -> None:
     """Download PATHS (files, folders or globs) from the stores and write them out."""
-    from .ops.transfer_ops import fetch as run
+    from .ops.fetch import fetch as run
 
-    result = run(list(paths), rev=rev, all_files=all_files, jobs=jobs, quiet=quiet)
-    for message in result.warnings:
-        click.echo(f"warning: {_safe(message)}", err=True)
-    _report(result.transfer)
-    if result.checkout:
-        for path, reason in result.checkout.skipped:
-            click.echo(f"skipped {_safe(path.decode('utf-8', 'replace'))}: {reason}", err=True)
-    if not quiet:
-        written = len(result.checkout.written) if result.checkout else 0
-        click.echo(
-            f"Downloaded {len(result.transfer.done)} object(s) ({human(result.transfer.bytes)}); "
-            f"{written} file(s) written.",
-            err=True,
-        )
-    if result.transfer.failed:
-        raise LazyError(f"{len(result.transfer.failed)} object(s) could not be downloaded")
+    result = run(_context(), list(paths), rev=rev, all_files=all_files, jobs=jobs,
+                 progress=_progress("Downloading", quiet))
+    _render_fetch(result, quiet)
 
 
 def main(argv: list[str]) -> int:
@@ -271,14 +297,14 @@ def main(argv: list[str]) -> int:
     except LazyError as exc:
         if trace_enabled():
             raise
-        sys.stderr.write(f"git-lazy: {_safe(str(exc))}\n")
+        sys.stderr.write(f"git-lazy: {printable(str(exc))}\n")
         return exc.exit_code
     except click.exceptions.Abort:
         sys.stderr.write("git-lazy: interrupted\n")
         return 130
     except click.ClickException as exc:
         hint = " (see 'git lazy -h')" if isinstance(exc, click.UsageError) else ""
-        sys.stderr.write(f"git-lazy: {_safe(exc.format_message())}{hint}\n")
+        sys.stderr.write(f"git-lazy: {printable(exc.format_message())}{hint}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("git-lazy: interrupted\n")
@@ -286,7 +312,7 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         if trace_enabled():
             raise
-        sys.stderr.write(f"git-lazy: {_safe(exc.strerror or str(exc))}{f': {exc.filename}' if exc.filename else ''}\n")
+        sys.stderr.write(f"git-lazy: {printable(exc.strerror or str(exc))}{f': {exc.filename}' if exc.filename else ''}\n")
         return 1
     except Exception as exc:  # a bug: still one line, the traceback on request
         if trace_enabled():
@@ -294,7 +320,7 @@ def main(argv: list[str]) -> int:
         from .stores.urls import redact
 
         sys.stderr.write(
-            f"git-lazy: internal error: {type(exc).__name__}: {_safe(redact(str(exc)))} "
+            f"git-lazy: internal error: {type(exc).__name__}: {printable(redact(str(exc)))} "
             "(run again with GIT_LAZY_TRACE=1 for the traceback)\n"
         )
         return 3

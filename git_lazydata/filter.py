@@ -16,7 +16,6 @@ imports only the standard library and our own bottom layers.
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import tempfile
@@ -28,8 +27,7 @@ from . import pktline
 from .cache import CHUNK, Cache
 from .errors import LazyError
 from .pointer import MAX_POINTER_SIZE, Pointer, parse
-from .settings import Settings, git_executable, trace_enabled
-from .written import ENV as WRITTEN_ENV
+from .settings import Settings, git_executable, trace_enabled, written_ledger
 from .written import Written, read_ledger
 
 __all__ = ["Content", "Filter", "main"]
@@ -52,7 +50,10 @@ class Content:
 
     def __iter__(self) -> Iterator[bytes]:
         """Yield the remaining chunks."""
-        for chunk in self._chunks:
+        # Not ``yield from``: clean stops iterating once its memory buffer is full,
+        # which closes this generator, and ``yield from`` would close the packet
+        # reader with it, cutting the file short.
+        for chunk in self._chunks:  # noqa: UP028
             yield chunk
         self.exhausted = True
 
@@ -303,7 +304,7 @@ def main(argv: list[str]) -> int:
 
     try:
         settings = Settings.load()
-        filt = Filter(Cache(settings.cache_root), settings.smudge_max, read_ledger(os.environ.get(WRITTEN_ENV)))
+        filt = Filter(Cache(settings.cache_root), settings.smudge_max, read_ledger(written_ledger()))
         if command == "filter-process":
             _ensure_hooks(report)
             serve(filt, inp, out, report)

@@ -48,8 +48,7 @@ def git(
         _argv(args, with_filter),
         cwd=cwd,
         input=input,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         env=env,
         check=False,
     )

@@ -13,14 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .cache import Cache
 from .checkout import MaterializeResult, filter_configured, materialize
+from .context import Context
 from .errors import LazyError
-from .gitcmd import git_lines_z
 from .hookfiles import CHAINED_SUFFIX, HOOKS
 from .pointer import MAX_POINTER_SIZE
-from .repo import Repo, index_rows, pointer_entries
-from .settings import Settings, trace_enabled
+from .repo import Repo, changed_rows, index_rows, pointer_entries
+from .settings import trace_enabled
 
 __all__ = ["main"]
 
@@ -44,20 +43,6 @@ def _run_chained(repo: Repo, name: str, args: list[str], stdin: bytes | None) ->
         return subprocess.run(["/bin/sh", str(chained), *args], input=stdin, check=False).returncode
 
 
-def _changed_rows(work_tree: Path, old: str, new: str) -> list[tuple[bytes, str, str]]:
-    """Files added or changed from ``old`` to ``new``, as (path, mode, blob).
-
-    git> :<old mode> <new mode> <old blob> <new blob> <status> NUL <path> NUL
-    """
-    items = git_lines_z("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old, new, cwd=work_tree)
-    rows = []
-    for meta, path in zip(items[::2], items[1::2]):
-        _, new_mode, _, new_blob, status = meta.decode().split()
-        if status in ("A", "M", "T"):
-            rows.append((path, new_mode, new_blob))
-    return rows
-
-
 def _pointer_sized(path: Path) -> bool:
     try:
         st = os.lstat(path)
@@ -66,36 +51,35 @@ def _pointer_sized(path: Path) -> bool:
     return stat.S_ISREG(st.st_mode) and 0 < st.st_size < MAX_POINTER_SIZE
 
 
-def _materialize_changes(repo: Repo, old: str | None, new: str) -> MaterializeResult | None:
-    work_tree = repo.work_tree
+def _materialize_changes(ctx: Context, old: str | None, new: str) -> MaterializeResult | None:
+    work_tree = ctx.repo.work_tree
     if work_tree is None:
         return None
     if old is None or old in NULL_SHA:
         rows = index_rows(work_tree)
     else:
-        rows = _changed_rows(work_tree, old, new)
+        rows = changed_rows(work_tree, old, new)
     # Only a small regular file can still be a pointer: skip reading the blobs of
     # everything the filter already wrote out (the common case).
     rows = [row for row in rows if _pointer_sized(work_tree / os.fsdecode(row[0]))]
     entries = pointer_entries(rows, work_tree)
     if not entries:
         return None
-    settings = Settings.load(str(work_tree))
-    return materialize(work_tree, entries, Cache(settings.cache_root))
+    return materialize(work_tree, entries, ctx.cache)
 
 
-def post_checkout(repo: Repo, args: list[str], stdin: bytes | None) -> None:
+def post_checkout(ctx: Context, args: list[str], stdin: bytes | None) -> None:
     """``post-checkout <old> <new> <flag>``: on branch checkouts, write what the cache has."""
     if len(args) >= 3 and args[2] == "1":
-        _materialize_changes(repo, args[0], args[1])
+        _materialize_changes(ctx, args[0], args[1])
 
 
-def post_merge(repo: Repo, args: list[str], stdin: bytes | None) -> None:
+def post_merge(ctx: Context, args: list[str], stdin: bytes | None) -> None:
     """``post-merge <squash>``: write what the merge brought, from the cache."""
-    _materialize_changes(repo, "ORIG_HEAD", "HEAD")
+    _materialize_changes(ctx, "ORIG_HEAD", "HEAD")
 
 
-def pre_push(repo: Repo, args: list[str], stdin: bytes | None) -> None:
+def pre_push(ctx: Context, args: list[str], stdin: bytes | None) -> None:
     """``pre-push <remote> <url>`` with ``<local ref> <local sha> <remote ref> <remote sha>`` lines."""
 
 
@@ -113,13 +97,13 @@ def main(args: list[str]) -> int:
     # hooks explain a problem on stderr but never fail the checkout or merge itself.
     failure = 2 if name == "pre-push" else 0
     try:
-        repo = Repo.discover()
-        code = _run_chained(repo, name, rest, stdin)
+        ctx = Context.open()
+        code = _run_chained(ctx.repo, name, rest, stdin)
         if code:
             return code
-        if name != "pre-push" and not filter_configured(repo.work_tree or repo.git_dir):
+        if name != "pre-push" and not filter_configured(ctx.repo.work_tree or ctx.repo.git_dir):
             return 0  # git-lazy was uninstalled; a leftover hook has nothing to do
-        _HANDLERS[name](repo, rest, stdin)
+        _HANDLERS[name](ctx, rest, stdin)
         return 0
     except LazyError as exc:
         if trace_enabled():

@@ -10,7 +10,15 @@ from .errors import LazyError
 from .gitcmd import GitError, blob_contents, blob_sizes, git, git_lines_z
 from .pointer import MAX_POINTER_SIZE, Pointer, parse
 
-__all__ = ["Entry", "Repo", "pointer_entries"]
+__all__ = [
+    "Entry",
+    "Repo",
+    "changed_rows",
+    "history_entries",
+    "index_rows",
+    "pointer_entries",
+    "tree_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -79,11 +87,23 @@ def pointer_entries(rows: list[tuple[bytes, str, str]], cwd: str | os.PathLike[s
     return [Entry(path, mode, blob, pointers[blob]) for path, mode, blob in rows if blob in pointers]
 
 
-def pointers_in_history(revs: list[str], cwd: str | os.PathLike[str] | None = None) -> list[Pointer]:
-    """Return every pointer in the commits reachable from ``revs`` (``--all`` works)."""
-    out = git("rev-list", "--objects", "--no-object-names", *revs, "--", cwd=cwd)
-    names = out.decode().split()
-    return list(pointers_of_blobs(names, cwd).values())
+def history_entries(revs: list[str], cwd: str | os.PathLike[str] | None = None) -> list[Entry]:
+    """Return one entry per pointer blob in the commits ``revs`` select, with a path naming it.
+
+    ``revs`` is what ``git rev-list`` takes: tips, ``^excluded`` tips, ``--not``,
+    ``--remotes=<name>``, ``--all``. Only blobs small enough to be a pointer are listed
+    (``--filter=blob:limit``), so a history of big plain files costs nothing here.
+
+    git> <object name> SP <path> LF     (the path is cut at a newline, so it only names)
+    """
+    out = git("rev-list", "--objects", f"--filter=blob:limit={MAX_POINTER_SIZE}", *revs, "--", cwd=cwd)
+    named: dict[str, bytes] = {}
+    for line in out.split(b"\n"):
+        name, _, path = line.partition(b" ")
+        if path and name:
+            named.setdefault(name.decode("ascii", "replace"), path)
+    pointers = pointers_of_blobs(list(named), cwd)
+    return [Entry(named[blob], "", blob, pointer) for blob, pointer in pointers.items()]
 
 
 def index_rows(cwd: Path | None = None, paths: list[str] | None = None) -> list[tuple[bytes, str, str]]:
@@ -108,4 +128,18 @@ def tree_rows(cwd: Path | None, rev: str, paths: list[str] | None = None) -> lis
         mode, kind, blob = meta.decode().split()
         if kind == "blob":
             rows.append((path, mode, blob))
+    return rows
+
+
+def changed_rows(cwd: Path | None, old: str, new: str) -> list[tuple[bytes, str, str]]:
+    """Files added or changed from ``old`` to ``new``, as (path, mode, blob).
+
+    git> :<old mode> <new mode> <old blob> <new blob> <status> NUL <path> NUL
+    """
+    items = git_lines_z("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old, new, "--", cwd=cwd)
+    rows = []
+    for meta, path in zip(items[::2], items[1::2]):
+        _, new_mode, _, new_blob, status = meta.decode().split()
+        if status in ("A", "M", "T"):
+            rows.append((path, new_mode, new_blob))
     return rows

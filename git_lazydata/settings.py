@@ -11,18 +11,21 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from .errors import ConfigError
 
 __all__ = [
     "DEFAULT_SMUDGE_MAX",
+    "WRITTEN_ENV",
     "Settings",
+    "child_env",
     "default_cache_root",
     "git_executable",
     "parse_size",
     "trace_enabled",
+    "written_ledger",
 ]
 
 #: git holds a smudge filter's whole output in memory; bigger objects are written
@@ -31,10 +34,29 @@ DEFAULT_SMUDGE_MAX = 256 * 1024 * 1024
 
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
+#: Names the ledger of files just written to the index refresh's filter (written.py).
+WRITTEN_ENV = "GIT_LAZY_WRITTEN"
+
 
 def trace_enabled() -> bool:
     """Tell whether GIT_LAZY_TRACE asks for tracebacks."""
     return os.environ.get("GIT_LAZY_TRACE", "") not in ("", "0", "false")
+
+
+def written_ledger() -> str | None:
+    """The ledger of written files named for this process, if any (written.py)."""
+    return os.environ.get(WRITTEN_ENV) or None
+
+
+def child_env(**values: str | None) -> dict[str, str]:
+    """Return this process's environment with ``values`` set (None: removed), for a child."""
+    env = dict(os.environ)
+    for key, value in values.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
 
 
 def parse_size(text: str) -> int:
@@ -48,7 +70,7 @@ def parse_size(text: str) -> int:
     return int(number) * _UNITS[unit]
 
 
-@lru_cache(maxsize=None)
+@cache
 def git_executable() -> str:
     """Return the absolute path of git, never one found through the current directory."""
     # An empty or relative PATH entry means "the current directory": a cloned

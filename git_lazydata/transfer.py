@@ -85,12 +85,14 @@ def default_jobs(store: Store, pointers: Sequence[Pointer]) -> int:
 
 def upload(store: Store, cache: Cache, pointers: Sequence[Pointer], *, jobs: int | None = None,
            progress: Progress | None = None) -> TransferResult:
-    """Send the objects of ``pointers`` that ``store`` lacks; verify each one first."""
+    """Send the objects of ``pointers`` that ``store`` lacks; verify each one first.
+
+    The caller has checked the store's format (``Store.prepare_push``).
+    """
     result = TransferResult()
     todo = _unique(pointers)
     if not todo:
         return result
-    store.prepare_push()
     lacking = store.missing([p.oid for p in todo])
     result.present = [p.oid for p in todo if p.oid not in lacking]
     send = [p for p in todo if p.oid in lacking]

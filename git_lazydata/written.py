@@ -33,11 +33,12 @@ from typing import NamedTuple
 
 from .atomic import write_atomic
 from .pointer import Pointer, is_oid
+from .settings import WRITTEN_ENV
 
 __all__ = ["ENV", "Identity", "Written", "identity", "read_ledger", "write_ledger"]
 
 #: The environment variable naming the ledger file for one refresh.
-ENV = "GIT_LAZY_WRITTEN"
+ENV = WRITTEN_ENV
 PREFIX = "written-"
 
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from ..cache import Cache
 from ..checkout import MaterializeResult, materialize
-from ..repo import Repo, index_rows, pointer_entries
-from ..settings import Settings
+from ..context import Context
+from ..repo import index_rows, pointer_entries
 
 __all__ = ["checkout"]
 
 
-def checkout(paths: list[str] | None = None) -> MaterializeResult:
+def checkout(ctx: Context, paths: list[str] | None = None) -> MaterializeResult:
     """Materialize the index's pointer files under ``paths`` that the cache can fill."""
-    work_tree = Repo.discover().require_work_tree()
-    entries = pointer_entries(index_rows(None, paths), work_tree)
-    settings = Settings.load()
-    return materialize(work_tree, entries, Cache(settings.cache_root))
+    entries = pointer_entries(index_rows(ctx.cwd, paths), ctx.work_tree)
+    return materialize(ctx.work_tree, entries, ctx.cache)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..context import Context
 from ..errors import LazyError
 from ..gitcmd import GitError, git
 from ..hookfiles import HookChange, install_hooks, uninstall_hooks
-from ..repo import Repo
 
 __all__ = ["FILTER_CONFIG", "InstallResult", "install", "uninstall"]
 
@@ -28,44 +28,37 @@ class InstallResult:
     hooks_dir: str | None = None
 
 
-def _repo_or_none() -> Repo | None:
-    try:
-        return Repo.discover()
-    except LazyError:
-        return None
-
-
-def install(scope: str = "global") -> InstallResult:
-    """Set the filter driver in ``scope`` (global or local) and install hooks in this repo."""
-    repo = _repo_or_none()
-    if scope == "local" and repo is None:
+def install(ctx: Context | None, scope: str = "global") -> InstallResult:
+    """Set the filter driver in ``scope`` (global or local) and install hooks in ``ctx``'s repository."""
+    if scope == "local" and ctx is None:
         raise LazyError("'git lazy install --local' must be run inside a git repository")
+    cwd = ctx.cwd if ctx is not None else None
     for key, value in FILTER_CONFIG:
-        git("config", f"--{scope}", "--replace-all", key, value)
-    if repo is None:
+        git("config", f"--{scope}", "--replace-all", key, value, cwd=cwd)
+    if ctx is None:
         return InstallResult(scope)
-    if repo.work_tree is not None:
+    if ctx.repo.work_tree is not None:
         from .remote import accept_committed
 
-        accept_committed()  # installing in a clone is consent to push to its stores
-    return InstallResult(scope, install_hooks(repo.hooks_dir), str(repo.hooks_dir))
+        accept_committed(ctx)  # installing in a clone is consent to push to its stores
+    return InstallResult(scope, install_hooks(ctx.repo.hooks_dir), str(ctx.repo.hooks_dir))
 
 
-def uninstall(scope: str = "global") -> InstallResult:
-    """Remove the filter driver from ``scope`` and our hooks from this repo.
+def uninstall(ctx: Context | None, scope: str = "global") -> InstallResult:
+    """Remove the filter driver from ``scope`` and our hooks from ``ctx``'s repository.
 
-    The default (global) also removes a repository-local filter setup, so that no
+    The default (global) also removes a repository-local setup, so that no
     ``required`` filter is left behind without its hooks.
     """
-    repo = _repo_or_none()
-    if scope == "local" and repo is None:
+    if scope == "local" and ctx is None:
         raise LazyError("'git lazy uninstall --local' must be run inside a git repository")
-    scopes = [scope] + (["local"] if scope == "global" and repo is not None else [])
+    cwd = ctx.cwd if ctx is not None else None
+    scopes = [scope] + (["local"] if scope == "global" and ctx is not None else [])
     for where in scopes:
         try:
-            git("config", f"--{where}", "--remove-section", "filter.lazy")
+            git("config", f"--{where}", "--remove-section", "filter.lazy", cwd=cwd)
         except GitError:
             pass  # nothing was set there
-    if repo is None:
+    if ctx is None:
         return InstallResult(scope)
-    return InstallResult(scope, uninstall_hooks(repo.hooks_dir), str(repo.hooks_dir))
+    return InstallResult(scope, uninstall_hooks(ctx.repo.hooks_dir), str(ctx.repo.hooks_dir))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from ..context import Context
 from ..gitcmd import git_lines_z
 from ..pointer import MAX_POINTER_SIZE, parse
-from ..repo import Repo, index_rows, pointer_entries, tree_rows
+from ..repo import index_rows, pointer_entries, tree_rows
 
 __all__ = ["MARKERS", "FileStatus", "ls_files"]
 
@@ -44,10 +45,10 @@ def _state(path: str, modified: bool) -> str:
         return "pointer" if parse(f.read(MAX_POINTER_SIZE)) is not None else "present"
 
 
-def ls_files(paths: list[str] | None = None, rev: str | None = None) -> list[FileStatus]:
+def ls_files(ctx: Context, paths: list[str] | None = None, rev: str | None = None) -> list[FileStatus]:
     """List the pointer files of the index (or of ``rev``) under ``paths``."""
-    work_tree = Repo.discover().require_work_tree()
-    rows = tree_rows(None, rev, paths) if rev else index_rows(None, paths)
+    work_tree = ctx.work_tree
+    rows = tree_rows(ctx.cwd, rev, paths) if rev else index_rows(ctx.cwd, paths)
     entries = pointer_entries(rows, work_tree)
     changed: set[bytes] = set()
     if rev is None and entries:

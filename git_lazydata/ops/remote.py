@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..config import LAZYCONFIG, LazyConfig, Remote, load_config
+from ..config import LAZYCONFIG, LazyConfig, Remote
+from ..context import Context
 from ..errors import ConfigError
 from ..gitcmd import GitError, git
-from ..repo import Repo
 from ..stores.urls import parse_store_url
 
 __all__ = ["AddResult", "accept", "accept_committed", "add", "list_remotes", "remove", "set_default"]
@@ -28,20 +28,20 @@ class AddResult:
     warning: str | None = None
 
 
-def _set(repo_top: str, local: bool, key: str, value: str) -> None:
+def _set(ctx: Context, local: bool, key: str, value: str) -> None:
     where = ["--local"] if local else ["--file", LAZYCONFIG]
-    git("config", *where, key, value, cwd=repo_top)
+    git("config", *where, key, value, cwd=ctx.work_tree)
 
 
-def _record_acceptance(top: str, name: str, url: str, endpoint: str | None) -> None:
+def _record_acceptance(ctx: Context, name: str, url: str, endpoint: str | None) -> None:
     """Remember, in .git/config, the URL and endpoint this clone agreed to push to."""
-    git("config", "--local", f"lazy.remote.{name}.acceptedurl", url, cwd=top)
-    git("config", "--local", f"lazy.remote.{name}.acceptedendpoint", endpoint or "", cwd=top)
+    git("config", "--local", f"lazy.remote.{name}.acceptedurl", url, cwd=ctx.work_tree)
+    git("config", "--local", f"lazy.remote.{name}.acceptedendpoint", endpoint or "", cwd=ctx.work_tree)
 
 
-def add(name: str, url: str, *, endpoint: str | None = None, local: bool = False) -> AddResult:
+def add(ctx: Context, name: str, url: str, *, endpoint: str | None = None, local: bool = False) -> AddResult:
     """Add (or replace) store ``name``; the first store added becomes the default."""
-    work_tree = Repo.discover().require_work_tree()
+    work_tree = ctx.work_tree
     if not _NAME.match(name):
         raise ConfigError(f"not a store name: {name!r} (letters, digits, '-' and '_')")
     parsed = parse_store_url(url, base=work_tree)  # refuses malformed and unsafe URLs
@@ -51,30 +51,28 @@ def add(name: str, url: str, *, endpoint: str | None = None, local: bool = False
         warning = f"the URL of {name!r} holds a password, so it was written to .git/config only, never to {LAZYCONFIG}"
     if endpoint is not None and not re.match(r"^https?://[^\s/]+/?$", endpoint):
         raise ConfigError(f"not an endpoint URL: {endpoint!r} (expected http(s)://host[:port])")
-    top = str(work_tree)
-    had_default = load_config(work_tree).default
-    _set(top, local, f"lazy.remote.{name}.url", url)
+    had_default = ctx.reload_config().default
+    _set(ctx, local, f"lazy.remote.{name}.url", url)
     if endpoint:
-        _set(top, local, f"lazy.remote.{name}.endpoint", endpoint)
+        _set(ctx, local, f"lazy.remote.{name}.endpoint", endpoint)
     # Adding a store is the user's consent to push there.
-    _record_acceptance(top, name, url, endpoint)
+    _record_acceptance(ctx, name, url, endpoint)
     if not had_default:
-        _set(top, local, "lazy.remote", name)
+        _set(ctx, local, "lazy.remote", name)
+    ctx.reload_config()
     return AddResult(".git/config" if local else LAZYCONFIG, warning)
 
 
-def list_remotes() -> LazyConfig:
+def list_remotes(ctx: Context) -> LazyConfig:
     """Return the merged configuration (stores in the order they are read)."""
-    return load_config(Repo.discover().require_work_tree())
+    return ctx.reload_config()
 
 
-def remove(name: str) -> None:
+def remove(ctx: Context, name: str) -> None:
     """Forget store ``name`` in this repository (nothing in the store is deleted)."""
-    work_tree = Repo.discover().require_work_tree()
-    cfg = load_config(work_tree)
-    if name not in cfg.remotes:
+    if name not in ctx.reload_config().remotes:
         raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
-    top = str(work_tree)
+    top = ctx.work_tree
     for where in (["--local"], ["--file", LAZYCONFIG]):
         try:
             git("config", *where, "--remove-section", f"lazy.remote.{name}", cwd=top)
@@ -83,32 +81,33 @@ def remove(name: str) -> None:
         value = git("config", *where, "--get", "lazy.remote", cwd=top, check=False).decode().strip()
         if value == name:
             git("config", *where, "--unset", "lazy.remote", cwd=top, check=False)
+    ctx.reload_config()
 
 
-def set_default(name: str, *, local: bool = False) -> None:
+def set_default(ctx: Context, name: str, *, local: bool = False) -> None:
     """Make ``name`` the store that push uses by default."""
-    work_tree = Repo.discover().require_work_tree()
-    if name not in load_config(work_tree).remotes:
+    if name not in ctx.reload_config().remotes:
         raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
-    _set(str(work_tree), local, "lazy.remote", name)
+    _set(ctx, local, "lazy.remote", name)
+    ctx.reload_config()
 
 
-def accept(name: str) -> Remote:
+def accept(ctx: Context, name: str) -> Remote:
     """Accept the current URL of store ``name`` for push from this clone."""
-    work_tree = Repo.discover().require_work_tree()
-    remote = load_config(work_tree).remotes.get(name)
+    remote = ctx.reload_config().remotes.get(name)
     if remote is None:
         raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
-    _record_acceptance(str(work_tree), name, remote.url, remote.endpoint)
+    _record_acceptance(ctx, name, remote.url, remote.endpoint)
+    ctx.reload_config()
     return remote
 
 
-def accept_committed() -> list[Remote]:
+def accept_committed(ctx: Context) -> list[Remote]:
     """Record the URLs of the committed stores as accepted for push (on install)."""
-    work_tree = Repo.discover().require_work_tree()
     accepted = []
-    for remote in load_config(work_tree).remotes.values():
+    for remote in ctx.reload_config().remotes.values():
         if remote.unaccepted:
-            _record_acceptance(str(work_tree), remote.name, remote.url, remote.endpoint)
+            _record_acceptance(ctx, remote.name, remote.url, remote.endpoint)
             accepted.append(remote)
+    ctx.reload_config()
     return accepted

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import write_atomic
+from ..context import Context
 from ..errors import LazyError
 from ..gitcmd import git_lines_z
-from ..repo import Repo
 
 __all__ = ["ATTRIBUTES", "TrackResult", "escape", "list_patterns", "track", "untrack"]
 
@@ -49,13 +49,13 @@ def _lazy_pattern(line: str) -> str | None:
     return None
 
 
-def _normalise(pattern: str, work_tree: Path) -> str:
+def _normalise(pattern: str, ctx: Context) -> str:
     if not pattern or "\n" in pattern or "\r" in pattern or "\0" in pattern:
         raise LazyError(f"not a usable pattern: {pattern!r}")
     base = os.path.basename(pattern.rstrip("/"))
     if base.startswith(_RESERVED):
         raise LazyError(f"refusing to track {pattern!r}: git and git-lazy files must stay plain text")
-    prefix = Path.cwd().resolve().relative_to(work_tree.resolve()).as_posix()
+    prefix = ctx.cwd.resolve().relative_to(ctx.work_tree.resolve()).as_posix()
     if prefix != "." and not pattern.startswith("/"):
         pattern = f"{prefix}/{pattern}"
     return escape(pattern.lstrip("/") if prefix != "." else pattern)
@@ -72,15 +72,14 @@ def _write(path: Path, lines: list[str]) -> None:
     write_atomic(path, "".join(line + "\n" for line in lines).encode("utf-8"))
 
 
-def track(patterns: list[str]) -> TrackResult:
+def track(ctx: Context, patterns: list[str]) -> TrackResult:
     """Add a lazy line to the top-level .gitattributes for each new pattern."""
-    work_tree = Repo.discover().require_work_tree()
-    path = work_tree / ".gitattributes"
+    path = ctx.work_tree / ".gitattributes"
     lines = _read(path)
     existing = {_lazy_pattern(line) for line in lines}
     result = TrackResult()
     for raw in patterns:
-        pattern = _normalise(raw, work_tree)
+        pattern = _normalise(raw, ctx)
         if pattern in existing:
             result.unchanged.append(unescape(pattern))
             continue
@@ -92,14 +91,13 @@ def track(patterns: list[str]) -> TrackResult:
     return result
 
 
-def untrack(patterns: list[str]) -> TrackResult:
+def untrack(ctx: Context, patterns: list[str]) -> TrackResult:
     """Remove the lazy lines of these patterns from the top-level .gitattributes."""
-    work_tree = Repo.discover().require_work_tree()
-    path = work_tree / ".gitattributes"
+    path = ctx.work_tree / ".gitattributes"
     lines = _read(path)
     result = TrackResult()
     for raw in patterns:
-        pattern = _normalise(raw, work_tree)
+        pattern = _normalise(raw, ctx)
         kept = [line for line in lines if _lazy_pattern(line) != pattern]
         (result.changed if len(kept) != len(lines) else result.unchanged).append(unescape(pattern))
         lines = kept
@@ -108,9 +106,9 @@ def untrack(patterns: list[str]) -> TrackResult:
     return result
 
 
-def list_patterns() -> list[tuple[str, str]]:
+def list_patterns(ctx: Context) -> list[tuple[str, str]]:
     """Return (pattern, .gitattributes file) for every lazy line in the work tree."""
-    work_tree = Repo.discover().require_work_tree()
+    work_tree = ctx.work_tree
     files = {b".gitattributes"}
     files.update(git_lines_z("ls-files", "-z", "--", ":(glob)**/.gitattributes", cwd=work_tree))
     found = []

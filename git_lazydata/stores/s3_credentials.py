@@ -14,10 +14,15 @@ from urllib.parse import urlsplit
 
 from .urls import StoreURL, register_secret
 
-__all__ = ["resolve_credentials"]
+__all__ = ["endpoint_from_env", "resolve_credentials"]
 
 _ACCESS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "MINIO_ACCESS_KEY")
 _SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "MINIO_SECRET_KEY")
+
+
+def endpoint_from_env() -> str | None:
+    """The S3 endpoint the environment names (AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL)."""
+    return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
 
 
 def _same_endpoint(a: str, b: str) -> bool:

@@ -112,7 +112,7 @@ def test_corrupt_local_object_is_not_uploaded(folder_store: object, repo: Path) 
     lazy(repo, "remote", "add", "lake", folder_store.url)
     proc = lazy(repo, "push", "--all", check=False)
     assert proc.returncode == 1
-    assert f"failed: {oids['bad.bin']}: expected sha256 {oids['bad.bin']}" in proc.stderr.decode()
+    assert f"failed: bad.bin: expected sha256 {oids['bad.bin']}" in proc.stderr.decode()
     assert store_objects(folder_store.root) == [oids["good.bin"]]
 
 
