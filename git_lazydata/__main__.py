@@ -1,7 +1,7 @@
 """``git-lazy`` entry point: plumbing that git runs often bypasses the command line parser.
 
-``filter-process``, ``clean``, ``smudge`` and ``hook`` start on ordinary git commands,
-so they are dispatched here without importing click (~27 ms).
+``filter-process``, ``clean``, ``smudge``, ``hook`` and ``merge-driver`` start on
+ordinary git commands, so they are dispatched here without importing click (~27 ms).
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         from .hooks import main as hook_main
 
         return hook_main(args[1:])
+    if args and args[0] == "merge-driver":
+        from .hooks import merge_driver
+
+        return merge_driver(args[1:])
     from .cli import main as cli_main
 
     return cli_main(args)

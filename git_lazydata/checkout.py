@@ -25,7 +25,15 @@ from .repo import Entry
 from .settings import WRITTEN_ENV, child_env
 from .written import Written, identity, write_ledger
 
-__all__ = ["MaterializeResult", "filter_configured", "lazy_paths", "materialize", "require_filter"]
+__all__ = [
+    "MaterializeResult",
+    "filter_configured",
+    "lazy_paths",
+    "materialize",
+    "pointer_sized",
+    "require_filter",
+    "still_pointers",
+]
 
 
 @dataclass
@@ -35,6 +43,24 @@ class MaterializeResult:
     written: list[bytes] = field(default_factory=list)
     missing: list[Entry] = field(default_factory=list)
     skipped: list[tuple[bytes, str]] = field(default_factory=list)
+
+
+def pointer_sized(path: Path) -> bool:
+    """Tell whether ``path`` is a regular file small enough to be a pointer."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and 0 < st.st_size < MAX_POINTER_SIZE
+
+
+def still_pointers(work_tree: Path, entries: Iterable[Entry]) -> list[Entry]:
+    """Keep the entries whose work-tree file may still be a pointer (a small regular file).
+
+    Everything the filter or an earlier pass already wrote out is left out without
+    reading it: the common case after a checkout.
+    """
+    return [e for e in entries if pointer_sized(work_tree / os.fsdecode(e.path))]
 
 
 def _unsafe_parent(work_tree: Path, rel: str) -> str | None:

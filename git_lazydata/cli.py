@@ -6,6 +6,7 @@ LazyError into one line on stderr and an exit code.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +21,7 @@ from .terminal import path_text, printable
 if TYPE_CHECKING:
     from .checkout import MaterializeResult
     from .context import Context
+    from .ops.remote import AddResult
     from .progress import Progress
     from .sync import SyncResult
 
@@ -60,7 +62,7 @@ def cli() -> None:
 @click.option("--global", "scope", flag_value="global", default=True, help="Set up for every repository of this user (default).")
 @click.option("--local", "scope", flag_value="local", help="Set up this repository only.")
 def install(scope: str) -> None:
-    """Set up the filter driver and this repository's hooks."""
+    """Set up the filter and merge drivers and this repository's hooks."""
     from .context import Context
     from .ops.install import install as run
 
@@ -160,6 +162,14 @@ def remote() -> None:
     """Manage the stores of this repository."""
 
 
+def _render_added(name: str, result: AddResult, verb: str) -> None:
+    if result.warning:
+        click.echo(f"warning: {result.warning}", err=True)
+    if result.created:
+        click.echo(f"Created the store folder {printable(result.created)}.")
+    click.echo(f"{verb} store {name!r} in {result.where}.")
+
+
 @remote.command("add")
 @click.argument("name")
 @click.argument("url")
@@ -169,10 +179,18 @@ def remote_add(name: str, url: str, endpoint: str | None, local: bool) -> None:
     """Add store NAME at URL (folder, s3:// or ssh://)."""
     from .ops import remote as ops
 
-    result = ops.add(_context(), name, url, endpoint=endpoint, local=local)
-    if result.warning:
-        click.echo(f"warning: {result.warning}", err=True)
-    click.echo(f"Added store {name!r} to {result.where}.")
+    _render_added(name, ops.add(_context(), name, url, endpoint=endpoint, local=local), "Added")
+
+
+@remote.command("set-url")
+@click.argument("name")
+@click.argument("url")
+@click.option("--endpoint", default=None, help="S3-compatible endpoint, e.g. https://minio.example:9000.")
+def remote_set_url(name: str, url: str, endpoint: str | None) -> None:
+    """Change the URL of store NAME (where it is defined)."""
+    from .ops import remote as ops
+
+    _render_added(name, ops.set_url(_context(), name, url, endpoint=endpoint), "Changed")
 
 
 @remote.command("list")
@@ -242,7 +260,8 @@ def _progress(label: str, quiet: bool) -> Progress:
 @cli.command()
 @click.argument("store", required=False)
 @click.argument("revs", nargs=-1)
-@click.option("--all", "all_refs", is_flag=True, help="Every object referenced by any branch or tag.")
+@click.option("--all", "all_refs", is_flag=True,
+              help="Every object any branch or tag references, each checked against the store.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Parallel transfers (default 8).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress.")
 def push(store: str | None, revs: tuple[str, ...], all_refs: bool, jobs: int | None, quiet: bool) -> None:
@@ -287,6 +306,74 @@ def fetch(paths: tuple[str, ...], rev: str | None, all_files: bool, jobs: int | 
     result = run(_context(), list(paths), rev=rev, all_files=all_files, jobs=jobs,
                  progress=_progress("Downloading", quiet))
     _render_fetch(result, quiet)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1)
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Parallel transfers (default 8).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress.")
+def pull(paths: tuple[str, ...], jobs: int | None, quiet: bool) -> None:
+    """Fetch and write what lazy.fetchinclude/fetchexclude select (or PATHS)."""
+    from .ops.pull import pull as run
+
+    result = run(_context(), list(paths), jobs=jobs, progress=_progress("Downloading", quiet))
+    _render_fetch(result, quiet)
+
+
+@cli.command()
+@click.argument("url")
+@click.argument("directory", required=False)
+@click.option("-I", "--include", "include", multiple=True, help="Fetch only files matching this pattern (repeatable).")
+@click.option("-X", "--exclude", "exclude", multiple=True, help="Never fetch files matching this pattern (repeatable).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Parallel transfers (default 8).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress.")
+def clone(url: str, directory: str | None, include: tuple[str, ...], exclude: tuple[str, ...],
+          jobs: int | None, quiet: bool) -> None:
+    """Clone URL into DIRECTORY and fetch only the included files."""
+    from pathlib import Path
+
+    from .ops.clone import clone as run
+
+    result = run(url, directory, cwd=Path.cwd(), include=list(include), exclude=list(exclude),
+                 quiet=quiet, jobs=jobs, progress=_progress("Downloading", quiet))
+    _render_fetch(result.fetched, quiet)
+
+
+def _quote(path: str) -> str:
+    """Quote a path for porcelain output as git does (C style, only when needed)."""
+    if path.isprintable() and not any(ch in path for ch in '"\\'):
+        return path
+    return '"' + printable(path.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+
+
+@cli.command()
+@click.option("--porcelain", is_flag=True, help="Stable output for scripts: one line per file.")
+def status(porcelain: bool) -> None:
+    """Tracked files present, still pointers or modified, and what a push would upload."""
+    from .ops.status import status as run
+
+    st = run(_context())
+    if porcelain:
+        for f in st.files:
+            click.echo(f"{f.state} {f.oid} {f.size} {_quote(f.path)}")
+        for e in st.to_push:
+            click.echo(f"push {e.pointer.oid} {e.pointer.size} {_quote(os.fsdecode(e.path))}")
+        return
+    labels = (("present", "content here"), ("pointer", "pointers only (not fetched)"),
+              ("modified", "modified"), ("missing", "deleted"))
+    click.echo("Tracked files:")
+    for state, label in labels:
+        files = st.by_state(state)
+        click.echo(f"  {len(files):>7} {label:<28} {human(sum(f.size for f in files)):>10}")
+    for f in st.by_state("modified") + st.by_state("missing"):
+        click.echo(f"      {'M' if f.state == 'modified' else '!'} {printable(f.path)}")
+    where = st.store or "a store (none configured: 'git lazy remote add NAME URL')"
+    size = human(sum(e.pointer.size for e in st.to_push))
+    click.echo(f"Objects to push to {where}: {len(st.to_push)} ({size})")
+    for e in st.to_push[:20]:
+        click.echo(f"      {path_text(e.path)} ({human(e.pointer.size)})")
+    if len(st.to_push) > 20:
+        click.echo(f"      ... and {len(st.to_push) - 20} more")
 
 
 def main(argv: list[str]) -> int:

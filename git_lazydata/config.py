@@ -21,7 +21,7 @@ from .errors import ConfigError
 from .gitcmd import git
 from .stores.urls import StoreURL, parse_store_url
 
-__all__ = ["LazyConfig", "Remote", "load_config"]
+__all__ = ["LazyConfig", "Remote", "load_config", "pathspecs"]
 
 LAZYCONFIG = ".lazyconfig"
 _TOP_KEYS = {"remote", "fetchinclude", "fetchexclude"}
@@ -61,6 +61,12 @@ class LazyConfig:
     concurrency: int | None = None  # lazy.concurrency; None: the engine's default
     warnings: list[str] = field(default_factory=list)
 
+    def fetch_pathspecs(self) -> list[str] | None:
+        """Pathspecs selecting what hooks and ``pull`` fetch; None means everything."""
+        if not self.fetchinclude and not self.fetchexclude:
+            return None
+        return pathspecs(self.fetchinclude) + pathspecs(self.fetchexclude, exclude=True)
+
     def no_store(self) -> ConfigError:
         """The error for a repository without a usable store, naming what was ignored."""
         ignored = f" ({'; '.join(self.warnings)})" if self.warnings else ""
@@ -77,6 +83,27 @@ class LazyConfig:
         if name not in self.remotes:
             raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
         return self.remotes[name]
+
+
+def pathspecs(patterns: list[str], *, exclude: bool = False) -> list[str]:
+    """Turn fetchinclude/fetchexclude patterns into git pathspecs, read as .gitignore reads them.
+
+    A pattern is relative to the top of the work tree; one without a ``/`` matches at
+    any depth (``*.csv``); a pattern also selects everything below a folder it names
+    (``data/raw``, ``data/*``).
+    """
+    magic = ":(top,glob,exclude)" if exclude else ":(top,glob)"
+    specs = []
+    for pattern in patterns:
+        body = pattern.strip().rstrip("/")
+        if not body:
+            continue
+        if body.startswith("/"):
+            body = body.lstrip("/")
+        elif "/" not in body:
+            body = "**/" + body
+        specs += [magic + body, magic + body + "/**"]
+    return specs
 
 
 def _split_list(value: str) -> list[str]:

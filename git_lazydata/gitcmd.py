@@ -17,7 +17,16 @@ from typing import BinaryIO
 from .errors import LazyError
 from .settings import git_executable
 
-__all__ = ["GitError", "NO_FILTER", "blob_contents", "blob_sizes", "git", "git_lines_z"]
+__all__ = [
+    "GitError",
+    "NO_FILTER",
+    "blob_contents",
+    "blob_sizes",
+    "existing",
+    "git",
+    "git_lines_z",
+    "git_shown",
+]
 
 NO_FILTER = (
     "-c", "filter.lazy.process=",
@@ -58,6 +67,13 @@ def git(
         message = message or (lines[-1] if lines else f"git {args[0]} exited {proc.returncode}")
         raise GitError(message.removeprefix("fatal: ").removeprefix("error: "))
     return proc.stdout
+
+
+def git_shown(*args: str, cwd: str | os.PathLike[str] | None = None) -> None:
+    """Run git with our filter off and its output shown to the user (``git clone``'s progress)."""
+    code = subprocess.run(_argv(args, False), cwd=cwd, stdin=subprocess.DEVNULL, check=False).returncode
+    if code != 0:
+        raise GitError(f"git {args[0]} failed (exit code {code})")
 
 
 def git_lines_z(*args: str, cwd: str | os.PathLike[str] | None = None, with_filter: bool = False) -> list[bytes]:
@@ -107,6 +123,17 @@ def blob_sizes(names: Iterable[str], cwd: str | os.PathLike[str] | None = None) 
             if len(parts) == 3 and parts[1] == b"blob":
                 sizes[parts[0].decode()] = int(parts[2])
     return sizes
+
+
+def existing(names: Iterable[str], cwd: str | os.PathLike[str] | None = None) -> set[str]:
+    """Return the names among ``names`` that are objects of this repository."""
+    found: set[str] = set()
+    with _cat_file(["--batch-check=%(objectname) %(objecttype)"], names, cwd) as out:
+        for line in out:
+            parts = line.split()
+            if len(parts) == 2 and parts[1] != b"missing":
+                found.add(parts[0].decode())
+    return found
 
 
 def blob_contents(names: Sequence[str], cwd: str | os.PathLike[str] | None = None) -> dict[str, bytes]:

@@ -16,6 +16,7 @@ __all__ = [
     "changed_rows",
     "history_entries",
     "index_rows",
+    "matching_paths",
     "pointer_entries",
     "tree_rows",
 ]
@@ -143,3 +144,8 @@ def changed_rows(cwd: Path | None, old: str, new: str) -> list[tuple[bytes, str,
         if status in ("A", "M", "T"):
             rows.append((path, new_mode, new_blob))
     return rows
+
+
+def matching_paths(cwd: Path | None, pathspecs: list[str]) -> set[bytes]:
+    """Return the index paths (from the top) that ``pathspecs`` select."""
+    return set(git_lines_z("ls-files", "-z", "--full-name", "--", *pathspecs, cwd=cwd))

@@ -24,6 +24,7 @@ __all__ = [
     "default_cache_root",
     "git_executable",
     "parse_size",
+    "skip_push",
     "trace_enabled",
     "written_ledger",
 ]
@@ -41,6 +42,11 @@ WRITTEN_ENV = "GIT_LAZY_WRITTEN"
 def trace_enabled() -> bool:
     """Tell whether GIT_LAZY_TRACE asks for tracebacks."""
     return os.environ.get("GIT_LAZY_TRACE", "") not in ("", "0", "false")
+
+
+def skip_push() -> bool:
+    """Tell whether GIT_LAZY_SKIP_PUSH asks the pre-push hook to upload nothing."""
+    return os.environ.get("GIT_LAZY_SKIP_PUSH", "") not in ("", "0", "false")
 
 
 def written_ledger() -> str | None:

@@ -1,8 +1,9 @@
-"""Moving a repository's objects: the one core behind push, fetch and the hooks.
+"""Moving a repository's objects: the one core behind push, fetch, pull, clone and the hooks.
 
-push: the objects that chosen files reference go to one store. fetch: the objects of
-chosen files come into the cache from the stores, in the order configured, and the
-files are written out.
+push: the objects that chosen files reference go to one store, skipping what the
+store is known to hold (record.py) and refusing any object that is neither in the
+cache nor in the store. fetch: the objects of chosen files come into the cache from
+the stores, in the order configured, and the files are written out.
 
 Callers choose the files (repo.py) and pass in how progress is shown; both return a
 :class:`SyncResult`, which names every object by the paths that use it, so that
@@ -14,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .checkout import MaterializeResult, materialize, require_filter
+from .checkout import MaterializeResult, materialize, require_filter, still_pointers
 from .config import Remote
 from .context import Context
 from .errors import ConfigError
 from .pointer import Pointer
 from .progress import Progress
+from .record import StoreRecord
 from .repo import Entry
 from .stores import Store, open_store
 from .transfer import TransferResult, download, upload
@@ -83,45 +85,72 @@ def check_pushable(ctx: Context, remote: Remote) -> None:
 
 
 def push(ctx: Context, remote: Remote, entries: Sequence[Entry], *, progress: Progress | None = None,
-         jobs: int | None = None) -> SyncResult:
-    """Upload to ``remote`` the cached objects of ``entries`` that it lacks."""
+         jobs: int | None = None, ask_store: bool = False) -> SyncResult:
+    """Upload to ``remote`` the objects of ``entries`` that it lacks.
+
+    Objects the store is recorded to hold are skipped without asking it, unless
+    ``ask_store``. An object that is neither cached nor in the store fails.
+    """
     check_pushable(ctx, remote)
-    pointers = _unique(entries)
-    cached = [p for p in pointers if ctx.cache.has(p.oid)]
+    paths = _paths(entries)
+    transfer = TransferResult()
+    pointers = [p for p in _unique(entries) if p.size > 0]
+    if not pointers:
+        return SyncResult(transfer, paths, remote.name, warnings=list(ctx.config.warnings))
     store = open_remote(ctx, remote)
+    record = StoreRecord(ctx.cache.root, store.ident)
     try:
-        if cached:
-            store.prepare_push()
-        transfer = upload(store, ctx.cache, cached, jobs=jobs or ctx.config.concurrency, progress=progress)
-        not_cached = sorted({p.oid for p in pointers} - {p.oid for p in cached})
-        lost = sorted(store.missing(not_cached)) if not_cached else []
+        known = set() if ask_store else record.known(p.oid for p in pointers)
+        todo = [p for p in pointers if p.oid not in known]
+        cached = [p for p in todo if ctx.cache.has(p.oid, p.size)]
+        uncached = [p for p in todo if not ctx.cache.has(p.oid, p.size)]
+        if todo:
+            store.prepare_push()  # the store's format, and a folder that is really there
+            transfer = upload(store, ctx.cache, cached, jobs=jobs or ctx.config.concurrency, progress=progress)
+            if uncached:
+                lost = store.missing([p.oid for p in uncached])
+                transfer.present += [p.oid for p in uncached if p.oid not in lost]
+                for oid in sorted(lost):
+                    transfer.failed[oid] = f"neither in the local cache nor in {remote.name}"
+        transfer.present += sorted(known)
+        record.add([*transfer.done, *transfer.present])
     finally:
+        record.close()
         store.close()
-    warnings = ctx.config.warnings + transfer.warnings
-    if lost:
-        warnings.append(
-            f"{len(lost)} referenced object(s) are neither in the local cache nor in {remote.name}; "
-            f"clones cannot fetch them (first: {lost[0]})"
-        )
-    return SyncResult(transfer, _paths(entries), remote.name, warnings=warnings)
+    return SyncResult(transfer, paths, remote.name, warnings=ctx.config.warnings + transfer.warnings)
 
 
 def fetch(ctx: Context, entries: Sequence[Entry], *, progress: Progress | None = None,
           jobs: int | None = None, write: bool = True) -> SyncResult:
-    """Bring the objects of ``entries`` into the cache; with ``write``, write the files out."""
-    if write and entries:
-        require_filter(ctx.work_tree)  # before anything is downloaded
-    cfg = ctx.config
-    if not cfg.remotes:
-        raise cfg.no_store()
-    stores: list[tuple[str, Store]] = []
-    try:
-        for remote in cfg.remotes.values():
-            stores.append((remote.name, open_remote(ctx, remote)))
-        transfer = download(stores, ctx.cache, [e.pointer for e in entries], jobs=jobs or cfg.concurrency,
-                            progress=progress)
-    finally:
-        for _, store in stores:
-            store.close()
-    checkout = materialize(ctx.work_tree, entries, ctx.cache) if write else None
-    return SyncResult(transfer, _paths(entries), checkout=checkout, warnings=cfg.warnings + transfer.warnings)
+    """Bring the objects of ``entries`` into the cache; with ``write``, write the files out.
+
+    With ``write``, only files that are still pointers in the work tree count: a file
+    whose content is already there needs nothing, even if the cache lost its object.
+    """
+    cache = ctx.cache
+    if write:
+        entries = still_pointers(ctx.work_tree, entries)
+    paths = _paths(entries)
+    need = [p for p in _unique(entries) if p.size > 0 and not cache.has(p.oid, p.size)]
+    transfer = TransferResult()
+    warnings: list[str] = []
+    if need:
+        if write:
+            require_filter(ctx.work_tree)  # before anything is downloaded
+        cfg = ctx.config
+        if not cfg.remotes:
+            raise cfg.no_store()
+        warnings += cfg.warnings
+        stores: list[tuple[str, Store]] = []
+        try:
+            for remote in cfg.remotes.values():
+                stores.append((remote.name, open_remote(ctx, remote)))
+            transfer = download(stores, cache, need, jobs=jobs or cfg.concurrency, progress=progress)
+        finally:
+            for _, store in stores:
+                store.close()
+        warnings += transfer.warnings
+    in_cache = {e.pointer.oid for e in entries} - {p.oid for p in need}
+    transfer.present = sorted(in_cache.union(transfer.present))
+    checkout = materialize(ctx.work_tree, entries, cache) if write else None
+    return SyncResult(transfer, paths, checkout=checkout, warnings=warnings)

@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from .cache import CHUNK, Cache
-from .errors import ChecksumMismatch, LazyError, ObjectMissing, StoreAuthError, TransientStoreError
+from .errors import (
+    ChecksumMismatch,
+    LazyError,
+    ObjectMissing,
+    StoreAuthError,
+    StoreUnreachable,
+    TransientStoreError,
+)
 from .pointer import Pointer
 from .progress import Progress
 from .stores import Store
@@ -148,11 +155,22 @@ def download(stores: Sequence[tuple[str, Store]], cache: Cache, pointers: Sequen
             progress.add_bytes(-moved)  # the bytes will be counted again on retry
             raise
 
+    # A store that cannot be reached, or refuses our credentials, is not asked again
+    # for every other object: one slow timeout, not one per object.
+    given_up: dict[str, str] = {}
+
     def one(pointer: Pointer) -> None:
         reasons = []
         for name, store in stores:
+            if name in given_up:
+                reasons.append(given_up[name])
+                continue
             try:
                 _retrying(lambda store=store: from_store(store, pointer))  # type: ignore[misc]
+            except (StoreUnreachable, StoreAuthError) as exc:
+                given_up[name] = f"{name}: {redact(str(exc))}"
+                reasons.append(given_up[name])
+                continue
             except ObjectMissing:
                 reasons.append(f"not in {name}")
                 continue

@@ -10,9 +10,12 @@ from pathlib import Path
 __all__ = [
     "assert_clean_status",
     "assert_pointer",
+    "bare_repo",
+    "cache_objects",
     "clone",
     "fresh_cache",
     "git",
+    "is_pointer",
     "lazy",
     "make_repo",
     "pointer_text",
@@ -101,6 +104,24 @@ def fresh_cache(tmp_path: Path, name: str) -> Path:
 
 
 def clone(src: Path, dst: Path) -> Path:
-    git(None, "clone", "-q", str(src), str(dst))
+    """A clone whose hooks fetch nothing (``lazy.fetchexclude=*``): files stay pointers
+    until fetched by hand, unless the cache already has them."""
+    git(None, "clone", "-q", "-c", "lazy.fetchexclude=*", str(src), str(dst))
     lazy(dst, "install", "--local")
     return dst
+
+
+def bare_repo(path: Path) -> Path:
+    """An empty bare repository, the shared remote of a team."""
+    git(None, "init", "-q", "--bare", str(path))
+    return path
+
+
+def cache_objects(cache: Path) -> set[str]:
+    """The oids a cache folder holds."""
+    return {p.name for p in (cache / "objects").rglob("*") if p.is_file()}
+
+
+def is_pointer(path: Path) -> bool:
+    """The work-tree file holds a pointer, not content."""
+    return path.read_bytes().startswith(b"version https://git-lfs.github.com/spec/v1\n")

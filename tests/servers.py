@@ -138,6 +138,13 @@ class S3Fixture:
     endpoint: str
     client: Any
 
+    def objects(self) -> set[str]:
+        """The oids stored under ``<prefix>/objects/``."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{self.prefix}/objects/"
+        )
+        return {o["Key"].rsplit("/", 1)[-1] for page in pages for o in page.get("Contents", [])}
+
 
 def s3_client(
     endpoint: str, key: str = "testing", secret: str = "testing", service: str = "s3"
@@ -275,6 +282,10 @@ class SSHFixture:
     sshd: Sshd
     ssh_dir: Path
 
+    def objects(self) -> set[str]:
+        """The oids stored under ``objects/`` (hidden temp names left out)."""
+        return _folder_objects(self.root)
+
 
 @pytest.fixture
 def ssh_store(sshd: Sshd, tmp_path: Path) -> SSHFixture:
@@ -300,6 +311,14 @@ class FolderFixture:
 
     url: str
     root: Path
+
+    def objects(self) -> set[str]:
+        """The oids stored under ``objects/`` (hidden temp names left out)."""
+        return _folder_objects(self.root)
+
+
+def _folder_objects(root: Path) -> set[str]:
+    return {p.name for p in (root / "objects").rglob("*") if p.is_file() and not p.name.startswith(".")}
 
 
 @pytest.fixture

@@ -23,7 +23,11 @@ def _is_revision(ctx: Context, name: str) -> bool:
 
 def push(ctx: Context, store_name: str | None, revs: list[str], *, all_refs: bool = False,
          jobs: int | None = None, progress: Progress | None = None) -> SyncResult:
-    """Upload the objects that ``revs`` (default HEAD; ``all_refs``: every ref) reference."""
+    """Upload the objects that ``revs`` (default HEAD; ``all_refs``: every ref) reference.
+
+    ``--all`` also asks the store about every object instead of trusting the record
+    of what it holds (record.py): the way to repair a store that lost objects.
+    """
     cfg = ctx.config
     if store_name is not None and store_name not in cfg.remotes and _is_revision(ctx, store_name):
         revs, store_name = [store_name, *revs], None  # "git lazy push main": a revision
@@ -35,4 +39,4 @@ def push(ctx: Context, store_name: str | None, revs: list[str], *, all_refs: boo
         revs = ["HEAD"]
     entries = history_entries(["--all"] if all_refs else revs, ctx.work_tree)
     ctx.cache.remove_stale_temps()  # left by processes killed mid-write, over an hour ago
-    return push_entries(ctx, remote, entries, progress=progress, jobs=jobs)
+    return push_entries(ctx, remote, entries, progress=progress, jobs=jobs, ask_store=all_refs)

@@ -58,6 +58,14 @@ def _normalise(pattern: str, ctx: Context) -> str:
     prefix = ctx.cwd.resolve().relative_to(ctx.work_tree.resolve()).as_posix()
     if prefix != "." and not pattern.startswith("/"):
         pattern = f"{prefix}/{pattern}"
+    # .gitattributes matches paths inside the work tree only: a pattern that climbs
+    # out of it ("../x/*.bin") can never match, and "." parts never match either.
+    parts = pattern.strip("/").split("/")
+    if any(part in (".", "..") for part in parts):
+        raise LazyError(
+            f"refusing to track {pattern!r}: patterns name files inside the repository "
+            "(no '.' or '..' parts); run 'git lazy track' from the folder the files are in"
+        )
     return escape(pattern.lstrip("/") if prefix != "." else pattern)
 
 

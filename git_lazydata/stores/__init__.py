@@ -14,24 +14,26 @@ git_lazydata.stores`` never loads boto3 or paramiko.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Collection
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from ..errors import ConfigError
 from .base import ProgressFn
+from .urls import StoreURL, redact
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .urls import StoreURL
-
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "open_store", "s3_endpoint", "store_ident"]
 
 
 class Store(Protocol):
     """What every kind of store offers. Methods may be called from several threads."""
 
     url: StoreURL
+    #: Names where the objects live (no secret in it): the key of record.py.
+    ident: str
 
     def missing(self, oids: Collection[str]) -> set[str]:
         """Return the oids of ``oids`` that the store does not have."""
@@ -47,6 +49,24 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+def s3_endpoint(url: StoreURL, endpoint: str | None = None) -> str | None:
+    """The endpoint an S3 store talks to: the URL's own host > the ``endpoint`` key > the environment."""
+    from .s3_credentials import endpoint_from_env  # standard library only
+
+    return url.endpoint or endpoint or endpoint_from_env()
+
+
+def store_ident(url: StoreURL, endpoint: str | None = None) -> str:
+    """Name where a store's objects live, without secrets (the key of record.py)."""
+    if url.scheme == "file":
+        return f"file://{os.path.realpath(url.path)}"
+    if url.scheme == "s3":
+        return f"s3://{redact(s3_endpoint(url, endpoint) or 'aws')}/{url.bucket}/{url.prefix}"
+    host = url.host if url.port is None else f"{url.host}:{url.port}"
+    user = f"{url.user}@" if url.user else ""
+    return f"ssh://{user}{host}/{url.path}"
 
 
 # scheme -> (module, class, what to install when the import fails)

@@ -2,7 +2,9 @@
 
 Writes follow RELIABILITY.md section 2 "Shared folder": a temp file in the
 destination directory opened with ``O_EXCL|O_NOFOLLOW``, fsync, ``os.replace``, then
-fsync of the directory, so a reader sees a whole object or none (atomic.py).
+fsync of the directory, so a reader sees a whole object or none (atomic.py). The
+store's own folder is never created here: a share that is not mounted must not
+silently turn into a folder on the local disk (``git lazy remote add`` makes it).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..atomic import AtomicFile
 from ..errors import LazyError, ObjectMissing, StoreError, StoreUnreachable, TransientStoreError
 from ..hashing import VerifyingReader
 from ..pointer import object_key
+from . import store_ident
 from .base import CHUNK, MARKER, ProgressFn, RangeReader, check_format, check_range
 from .urls import StoreURL
 
@@ -39,6 +42,8 @@ class FolderStore:
             raise StoreError(f"{url}: not a folder store URL")
         self.url = url
         self.root = Path(url.path)
+        #: Where the objects live, as the record of known objects names it (record.py).
+        self.ident = store_ident(url)
         self._made: set[Path] = set()  # shard folders known to exist
 
     def _error(self, exc: OSError, what: str) -> StoreError:
@@ -64,6 +69,7 @@ class FolderStore:
         final = self.root / object_key(oid)
         try:
             if final.parent not in self._made:
+                self._require_root()
                 final.parent.mkdir(parents=True, exist_ok=True)
                 self._made.add(final.parent)
             with VerifyingReader(path, oid, size) as src:
@@ -114,10 +120,10 @@ class FolderStore:
         )
 
     def prepare_push(self) -> None:
-        """Create the store folder and its git-lazy.json; refuse another format."""
+        """Write git-lazy.json in the store's folder when absent; refuse another format."""
         marker = self.root / "git-lazy.json"
+        self._require_root()
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
             try:
                 text = marker.read_text(encoding="utf-8")
             except FileNotFoundError:

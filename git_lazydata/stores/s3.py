@@ -36,8 +36,9 @@ from ..errors import (
 )
 from ..hashing import VerifyingReader, sha256_file
 from ..pointer import is_oid, object_key
+from . import s3_endpoint, store_ident
 from .base import CHUNK, MARKER, ProgressFn, RangeReader, check_format, check_range, parallel
-from .s3_credentials import endpoint_from_env, resolve_credentials
+from .s3_credentials import resolve_credentials
 from .urls import StoreURL, redact
 
 __all__ = ["MIN_PART_SIZE", "MULTIPART_THRESHOLD", "PART_SIZE", "S3Store"]
@@ -142,7 +143,9 @@ class S3Store:
         self.bucket = url.bucket
         self._prefix = f"{url.prefix}/" if url.prefix else ""
         # Order: the URL's own host > the `endpoint` option > the environment.
-        self.endpoint = url.endpoint or endpoint or endpoint_from_env()
+        self.endpoint = s3_endpoint(url, endpoint)
+        #: Where the objects live, as the record of known objects names it (record.py).
+        self.ident = store_ident(url, endpoint)
         if self.endpoint and urlsplit(self.endpoint).scheme not in ("http", "https"):
             raise ConfigError(f"{url}: endpoint {redact(self.endpoint)!r} is not http(s)://")
         self.region = region or None

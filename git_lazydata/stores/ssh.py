@@ -35,6 +35,7 @@ from ..errors import (
 )
 from ..hashing import VerifyingReader
 from ..pointer import object_key
+from . import store_ident
 from .base import (
     CHUNK,
     MARKER,
@@ -116,6 +117,8 @@ class SSHStore:
         self._identities = [os.path.expanduser(p) for p in found.get("identityfile", [])]
         known = found.get("userknownhostsfile", "~/.ssh/known_hosts")
         self._known_hosts = [os.path.expanduser(p) for p in str(known).split()]
+        #: Where the objects live, as the record of known objects names it (record.py).
+        self.ident = store_ident(url)
         register_secret(url.password)
         self._cond = threading.Condition()
         self._client: paramiko.SSHClient | None = None

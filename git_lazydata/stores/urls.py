@@ -38,6 +38,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HOST = re.compile(r"^(?:[A-Za-z0-9_.%-]+|\[[0-9A-Fa-f:.]+\])$")
 _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SCHEMES = {"file", "s3", "s3+http", "s3+https", "ssh"}
+#: Hosts that, in scp style, are surely a URL scheme with a slash missing.
+_TYPO_HOSTS = _SCHEMES | {"http", "https", "gs", "gcs", "az", "abfs", "sftp", "scp"}
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,11 @@ def parse_store_url(text: str, *, base: Path | None = None) -> StoreURL:
         user, _, host = login.rpartition("@")
         if "@" in user or ":" in user:
             raise _fail(text, "bad user")
+        # "s3:/bucket" or "file:/data" is a mistyped URL, not a host named "s3".
+        if not user and host.lower() in _TYPO_HOSTS:
+            raise _fail(text, f"did you mean {host.lower()}://{path.lstrip('/')}?")
+        if not path:
+            raise _fail(text, f"no folder after '{login}:' (write '{login}:.' for the login folder)")
         return _ssh(text, user, "", host, None, path)
     return _folder(text, text, base)
 

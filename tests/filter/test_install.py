@@ -185,3 +185,20 @@ def test_usage_errors_are_one_line(repo: Path) -> None:
         assert proc.returncode == 2
         assert len(proc.stderr.splitlines()) == 1
         assert proc.stderr.startswith(b"git-lazy: ")
+
+
+@pytest.mark.parametrize("pattern", ["../x/*.bin", "../*.bin", "data/../../*.bin", "./a/../b/*.bin"])
+def test_track_refuses_patterns_outside_the_repository(repo: Path, pattern: str) -> None:
+    (repo / "data").mkdir()
+    proc = lazy(repo / "data", "track", pattern, check=False)
+    assert proc.returncode == 1
+    assert "patterns name files inside the repository" in proc.stderr.decode()
+    assert not (repo / ".gitattributes").exists()
+
+
+def test_install_sets_the_merge_driver_and_uninstall_removes_it(repo: Path) -> None:
+    lazy(repo, "install", "--local")
+    driver = git(repo, "config", "--local", "merge.lazy.driver").stdout.decode()
+    assert driver == "git-lazy merge-driver %O %A %B %P\n"
+    lazy(repo, "uninstall", "--local")
+    assert git(repo, "config", "--local", "merge.lazy.driver", check=False).returncode == 1

@@ -51,6 +51,8 @@ CASES = {
     "two packets": b"r" * (2 * 65516),
     "pointer-sized": b"v" * 1023,
     "just past pointer size": b"w" * 1025,
+    # clean holds 8 MiB in memory, then goes on into a temp file: the switch must keep every byte.
+    "past the memory buffer": bytes(range(256)) * (40 * 1024 * 4 + 1),
 }
 
 

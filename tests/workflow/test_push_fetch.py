@@ -168,11 +168,12 @@ def test_unsafe_or_malformed_urls_are_refused(repo: Path, bad: str) -> None:
     assert not (repo / "pwned").exists() and not (repo / ".lazyconfig").exists()
 
 
-def test_committed_option_injection_url_is_ignored(repo: Path) -> None:
+def test_committed_option_injection_url_is_ignored(repo: Path, tmp_path: Path) -> None:
     (repo / ".lazyconfig").write_text('[lazy "remote.x"]\n\turl = -oProxyCommand=touch pwned:path\n')
     (repo / "a.bin").write_bytes(b"x")
     git(repo, "add", "a.bin")
     git(repo, "commit", "-q", "-m", "x")
+    fresh_cache(tmp_path, "cache2")  # so that the object has to come from a store
     proc = lazy(repo, "fetch", "--rev", "HEAD", "a.bin", check=False)
     assert proc.returncode == 1
     assert "no store configured (.lazyconfig: store 'x'" in proc.stderr.decode()
@@ -219,13 +220,17 @@ def test_fetch_of_a_path_that_matches_nothing_says_so(folder_store: object, repo
     assert proc.stderr.decode() == "git-lazy: no git-lazy file matches no/such/path\n"
 
 
-def test_push_warns_about_objects_that_exist_nowhere(folder_store: object, repo: Path) -> None:
-    oids = commit_files(repo, {"a.bin": b"will vanish"})
+def test_push_fails_on_objects_that_exist_nowhere_naming_the_path(folder_store: object, repo: Path) -> None:
+    oids = commit_files(repo, {"a.bin": b"will vanish", "b.bin": b"kept"})
     cache = Path(os.environ["GIT_LAZY_CACHE_DIR"])
     (cache / "objects" / oids["a.bin"][:2] / oids["a.bin"][2:4] / oids["a.bin"]).unlink()
     lazy(repo, "remote", "add", "lake", folder_store.url)
-    proc = lazy(repo, "push", "--all")
-    assert "1 referenced object(s) are neither in the local cache nor in lake" in proc.stderr.decode()
+    proc = lazy(repo, "push", "--all", check=False)
+    assert proc.returncode == 1
+    lines = proc.stderr.decode().splitlines()
+    assert "failed: a.bin: neither in the local cache nor in lake" in lines
+    assert lines[-1] == "git-lazy: 1 object(s) could not be uploaded to lake"
+    assert store_objects(folder_store.root) == [oids["b.bin"]]  # the rest still went up
 
 
 def test_push_takes_revisions_without_a_store_name_and_refuses_options(folder_store: object, repo: Path) -> None:
@@ -251,3 +256,70 @@ def test_a_pulled_endpoint_change_needs_acceptance_but_local_overrides_do_not(
     assert "endpoint" in proc.stderr.decode() and "git lazy remote accept lake" in proc.stderr.decode()
     git(repo, "config", "--local", "lazy.remote.lake.endpoint", "")  # this clone's own choice
     assert lazy(repo, "push", "--all").returncode == 0
+
+
+def test_remote_add_refuses_a_name_in_use_and_set_url_changes_it(folder_store: object, repo: Path, tmp_path: Path) -> None:
+    lazy(repo, "remote", "add", "lake", folder_store.url)
+    proc = lazy(repo, "remote", "add", "lake", str(tmp_path / "elsewhere"), check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        "git-lazy: store 'lake' already exists; change its URL with 'git lazy remote set-url lake URL'\n"
+    )
+    assert not (tmp_path / "elsewhere").exists()
+    out = lazy(repo, "remote", "set-url", "lake", str(tmp_path / "elsewhere")).stdout.decode()
+    assert f"Created the store folder {tmp_path / 'elsewhere'}." in out
+    assert lazy(repo, "remote", "list").stdout.decode().startswith(f"lake\t{tmp_path / 'elsewhere'}")
+    commit_files(repo, {"a.bin": b"goes to the new place"})
+    lazy(repo, "push")
+    assert (tmp_path / "elsewhere" / "objects").is_dir()
+
+
+def test_a_push_never_creates_a_missing_store_folder(repo: Path, tmp_path: Path) -> None:
+    share = tmp_path / "mnt" / "team"
+    share.mkdir(parents=True)
+    lazy(repo, "remote", "add", "share", str(share / "lake"))  # made by remote add
+    (share / "lake").rmdir()  # as when the share is not mounted
+    commit_files(repo, {"a.bin": b"x"})
+    proc = lazy(repo, "push", check=False)
+    assert proc.returncode == 1
+    assert "folder does not exist (is it mounted?)" in proc.stderr.decode()
+    assert not (share / "lake").exists()
+
+
+def test_remote_add_refuses_a_folder_whose_parent_is_missing(repo: Path, tmp_path: Path) -> None:
+    proc = lazy(repo, "remote", "add", "lake", str(tmp_path / "no" / "such" / "lake"), check=False)
+    assert proc.returncode == 1 and "does not exist" in proc.stderr.decode()
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("typo", ["s3:/bucket/data", "nas:", "https:/host/x"])
+def test_remote_add_refuses_likely_typos(repo: Path, typo: str) -> None:
+    proc = lazy(repo, "remote", "add", "lake", typo, check=False)
+    assert proc.returncode == 1
+    assert len(proc.stderr.splitlines()) == 1
+    assert not (repo / ".lazyconfig").exists()
+
+
+def test_checkout_of_a_path_that_matches_nothing_fails(repo: Path) -> None:
+    commit_files(repo, {"a.bin": b"x"})
+    proc = lazy(repo, "checkout", "no/such", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == "git-lazy: no git-lazy file matches no/such\n"
+
+
+def test_a_failed_fetch_names_each_path_once_then_sums_up(folder_store: object, repo: Path, tmp_path: Path) -> None:
+    commit_files(repo, {"d/one.bin": b"same bytes", "d/two.bin": b"same bytes", "d/three.bin": b"other"})
+    lazy(repo, "remote", "add", "lake", folder_store.url)
+    lazy(repo, "push")
+    oid = hashlib.sha256(b"same bytes").hexdigest()
+    (folder_store.root / "objects" / oid[:2] / oid[2:4] / oid).unlink()
+    fresh_cache(tmp_path, "cache2")
+    other = clone(repo, tmp_path / "clone")
+    proc = lazy(other, "fetch", "d", check=False)
+    assert proc.returncode == 1
+    lines = proc.stderr.decode().splitlines()
+    assert [ln for ln in lines if ln.startswith("failed: ")] == [
+        "failed: d/one.bin: not in lake", "failed: d/two.bin: not in lake"
+    ]
+    assert lines[-1] == "git-lazy: 1 object(s) could not be downloaded"
+    assert (other / "d/three.bin").read_bytes() == b"other"
