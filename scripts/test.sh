@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install what the tests need and run them all. Extra arguments go to pytest.
+# Installs into the active virtual environment, or else into .venv (made when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v git-lfs >/dev/null 2>&1 || missing+=(git-lfs)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v man >/dev/null 2>&1 || missing+=(man-db)  # `git lazy --help` shows the manual page
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         apt-get update -qq
@@ -15,5 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
-exec python3 -m pytest -n 2 "$@"
+. scripts/venv.sh
+use_venv "$PWD"
+"$python" -m pip install -q --disable-pip-version-check -e '.[test]'
+exec "$python" -m pytest -n 2 "$@"
