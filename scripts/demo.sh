@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Install git-lazy and run its main job end to end, on this machine only:
-# a repository tracks large files, pushes them to a local folder store, and a
-# fresh clone (with an empty cache) fetches only the file it asks for.
+# Install git-lazy and run its main job end to end, on this machine only: a repository
+# tracks large files and `git push`es (its hook uploads the data to a local folder
+# store); a clone with an empty cache fetches only the folder it includes, one more file
+# by hand, and a branch's data when it checks the branch out.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-python3 -m pip install -q --disable-pip-version-check "$here"
+. "$here/scripts/venv.sh"
+use_venv "$here"  # the active virtual environment, else $here/.venv
+"$python" -m pip install -q --disable-pip-version-check "$here"
 
 demo="$(mktemp -d "${TMPDIR:-/tmp}/git-lazy-demo.XXXXXX")"
 export HOME="$demo/home" GIT_CONFIG_GLOBAL="$demo/home/.gitconfig" GIT_CONFIG_NOSYSTEM=1
@@ -22,6 +25,7 @@ step() {  # show the command as one would type it (globs quoted), then run it
 
 cd "$demo"
 step git lazy install
+git init -q --bare origin.git   # the team's git server
 git init -q project && cd project
 step git lazy track "*.csv" "models/**"
 mkdir -p data models
@@ -40,18 +44,28 @@ step git show HEAD:models/weights.bin
 step git lazy remote add lake "$demo/store"
 step git add .lazyconfig
 step git commit -q -m "Store for the data"
-step git lazy push --all
+step git remote add origin "$demo/origin.git"
+step git push -u origin main          # the pre-push hook uploads the data first
 step find "$demo/store" -type f
+step git switch -q -c more-data
+mkdir -p data/extra && seq 1 1000 > data/extra/valid.csv
+step git add data/extra/valid.csv
+step git commit -q -m "Validation data"
+step git push -u origin more-data
 
 cd "$demo"
 export GIT_LAZY_CACHE_DIR="$demo/empty-cache"   # as on a collaborator's machine
-step git clone -q project clone
+step git lazy clone "$demo/origin.git" clone --include "data/**"
 cd clone
+step git lazy status
+step git lazy fetch models/weights.bin
 step git lazy ls-files
-step git lazy fetch data/test.csv
-step git lazy ls-files
-step cat data/test.csv
-step git lazy fetch --all
+step git checkout -q more-data           # the post-checkout hook brings the branch's data
 step git lazy ls-files
 step git status --short
+
+cd "$demo"
+export GIT_LAZY_CACHE_DIR="$demo/another-cache"  # a third machine, empty cache again
+step git clone -q "$demo/origin.git" everything   # a plain clone: the filter and hooks bring it all
+step git -C everything lazy ls-files
 printf '\nDemo folder: %s\n' "$demo"
