@@ -174,20 +174,36 @@ FLOOR_THREADS = 8
 FLOOR_AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, "
               "SignedHeaders=host, Signature=00")
 
-# name -> (phase, description, n files, file size, quick n, quick size)
+# name -> (phases, description, n files, file size, quick n, quick size)
 WORKLOADS = {
-    "A": (1, "1 file of 1 GiB", 1, GiB, 1, 100 * MiB),
-    "B": (1, "5,000 files of 16 KiB", 5000, 16 * 1024, 500, 16 * 1024),
-    "rss": (1, "peak RSS: git add of 1 file of 2 GiB", 1, 2 * GiB, 1, 200 * MiB),
-    "C": (2, "200 files of 4 MiB", 200, 4 * MiB, 20, 4 * MiB),
-    "D": (2, "5,000 files of 16 KiB", 5000, 16 * 1024, 500, 16 * 1024),
+    "A": ((1,), "1 file of 1 GiB", 1, GiB, 1, 100 * MiB),
+    "B": ((1,), "5,000 files of 16 KiB", 5000, 16 * 1024, 500, 16 * 1024),
+    "rss": ((1,), "peak RSS: git add of 1 file of 2 GiB", 1, 2 * GiB, 1, 200 * MiB),
+    "C": ((2, 3), "200 files of 4 MiB", 200, 4 * MiB, 20, 4 * MiB),
+    "D": ((2, 3), "5,000 files of 16 KiB", 5000, 16 * 1024, 500, 16 * 1024),
+    "H": ((3,), "10,000 files of 16 B in history (hook cost)", 10000, 16, 2000, 16),
 }
+ALL_PHASES = ["1", "2", "3"]  # what --phases selects
+PHASE_TITLES = {1: "local", 2: "stores", 3: "workflow through git"}
+
+# Phase 3 (workflow) step names, shared by every tool and the floor
+WF_PUSH = "git push"
+WF_ALL = "clone + fetch all"
+WF_ONE = "clone + fetch one folder"
+WF_HOOK = "pre-push hook alone"
+WF_NOOP = "git push, no data"
+WF_FOLDER = {"D": "data/d00/d0"}  # workloads with a fetch-one-folder step: that folder
+WF_HOOK_RUNS = 3  # runs of the (cheap) hook-alone step per tool and round
+HOOK_CMD = {"lazy": "git lazy hook pre-push", "lfs": "git lfs pre-push",
+            "dvc": "dvc git-hook pre-push"}  # what each tool's pre-push hook runs
 
 TARGETS = {
     "lazy/lfs": 1.0,
     "lazy/git status": 1.1,
     "lazy/dvc": 0.5,
     "rss_mb": 150.0,
+    "one/all": 0.05,  # phase 3: lazy clone of one folder / lazy clone of everything
+    "hook_s": 0.5,  # phase 3: lazy pre-push hook alone, push with no data (seconds)
 }
 
 
@@ -218,9 +234,9 @@ class VerifyFailed(Exception):
 
 class Workload:
     def __init__(self, name: str, quick: bool):
-        phase, desc, n, size, qn, qsize = WORKLOADS[name]
+        phases, desc, n, size, qn, qsize = WORKLOADS[name]
         self.name = name
-        self.phase = phase
+        self.phases = phases
         self.n = qn if quick else n
         self.size = qsize if quick else size
         self.desc = desc if not quick else f"{self.n:,} file(s) of {human(self.size)} (quick)"
@@ -273,8 +289,12 @@ def copy_data(src: Path, dest: Path) -> None:
     shutil.copytree(src / "data", dest / "data", copy_function=shutil.copyfile)
 
 
-def verify_tree(repo: Path, wl: Workload, sample: int | None = None) -> None:
+def verify_tree(repo: Path, wl: Workload, sample: int | None = None,
+                folder: str | None = None) -> None:
+    """Every file's sha256 (or a sample, or the files under `folder` only) as generated."""
     items = sorted(wl.hashes.items())
+    if folder:
+        items = [(rel, h) for rel, h in items if rel.startswith(folder + "/")]
     if sample and len(items) > sample:
         step = len(items) / sample
         items = [items[int(i * step)] for i in range(sample)]
@@ -303,6 +323,45 @@ def verify_tree(repo: Path, wl: Workload, sample: int | None = None) -> None:
         raise VerifyFailed(
             f"{len(bad)}/{len(items)} files wrong after the step: " + "; ".join(bad[:5]) + more
         )
+
+
+POINTER_HEAD = b"version https://git-lfs.github.com/spec/v1\n"
+
+
+def pointer_text(oid: str, size: int) -> str:
+    """A git-lfs v1 pointer (the format git-lazy and git-lfs both commit)."""
+    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {size}\n"
+
+
+def verify_only_folder(repo: Path, wl: Workload, folder: str, others: str) -> None:
+    """After fetching one folder: the files under it are checked by verify_tree; every
+    other file must still be a pointer (others="pointer") or absent (others="absent")."""
+    verify_tree(repo, wl, folder=folder)
+    bad = []
+    for rel in sorted(wl.hashes):
+        if rel.startswith(folder + "/"):
+            continue
+        p = repo / rel
+        if others == "absent":
+            if p.exists():
+                bad.append(f"{rel}: present")
+        else:
+            try:
+                with open(p, "rb") as f:
+                    head = f.read(1025)
+            except OSError:
+                bad.append(f"{rel}: missing")
+                continue
+            if len(head) > 1024 or not head.startswith(POINTER_HEAD):
+                bad.append(f"{rel}: not a pointer file ({len(head)}+ bytes)")
+    if bad:
+        more = f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""
+        raise VerifyFailed(f"{len(bad)} files outside {folder} were fetched too: "
+                           + "; ".join(bad[:5]) + more)
+
+
+def count_files(top: Path) -> int:
+    return sum(len(f) for _, _, f in os.walk(top))
 
 
 def median(xs):
@@ -468,13 +527,16 @@ class Bench:
         self.step_timeout = args.step_timeout or (180 if args.quick else 900)
         self.env = self.make_env()
         self.store_root = None
+        self.p3_envs: dict[str, dict] = {}
 
     # ---- environment
     def make_env(self) -> dict:
         home = self.root / "home"
         home.mkdir()
+        # PYTHONDONTWRITEBYTECODE (set in some sandboxes) would make every start of an
+        # editable git-lazy recompile its modules from source: not what users run
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("GIT_", "AWS_", "DVC_"))}
+               if not k.startswith(("GIT_", "AWS_", "DVC_")) and k != "PYTHONDONTWRITEBYTECODE"}
         scripts = sysconfig.get_path("scripts")
         path = [scripts, str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")]
         env.update(
@@ -506,15 +568,16 @@ class Bench:
         return e
 
     # ---- running
-    def _exec(self, cmd, cwd, env):
+    def _exec(self, cmd, cwd, env, input=None):
         """Run one process (in its own process group, so a hung step can be ended)."""
         cmd = [str(c) for c in cmd]
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, cwd=cwd, env=env or self.env, stdin=subprocess.DEVNULL,
+        p = subprocess.Popen(cmd, cwd=cwd, env=env or self.env,
+                             stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              errors="replace", start_new_session=True)
         try:
-            out, err = p.communicate(timeout=self.step_timeout)
+            out, err = p.communicate(input=input, timeout=self.step_timeout)
         except subprocess.TimeoutExpired:
             try:
                 os.killpg(p.pid, signal.SIGKILL)
@@ -531,12 +594,12 @@ class Bench:
             raise StepFailed(cmd, cwd, p.returncode, p.stderr, p.stdout)
         return p
 
-    def timed(self, cmd, cwd, env=None) -> float:
+    def timed(self, cmd, cwd, env=None, input=None) -> float:
         # Outside the timing: flush what earlier steps (data copy, the previous tool) left
         # dirty, and let the disk finish what deletions queued, so that no step pays
         # for another one's I/O.
         settle_io()
-        dt, p = self._exec(cmd, cwd, env)
+        dt, p = self._exec(cmd, cwd, env, input)
         if p.returncode != 0:
             raise StepFailed(cmd, cwd, p.returncode, p.stderr, p.stdout)
         return dt
@@ -562,11 +625,18 @@ class Bench:
         log(f"  !! {TOOL_NAMES[tool]} {wl.name}{'/' + store if store else ''} {step} FAILED: "
             f"{d['cmd']} (rc={d['rc']})\n     " + d["stderr"].replace("\n", "\n     "))
 
-    def get(self, tool, wl, step, store=""):
+    def get(self, tool, wl, step, store="", phase=None):
         for r in self.results:
-            if (r["tool"], r["workload"], r["step"], r["store"]) == (tool, wl, step, store):
+            if ((r["tool"], r["workload"], r["step"], r["store"]) == (tool, wl, step, store)
+                    and phase in (None, r["phase"])):
                 return r["value"]
         return None
+
+    def selected(self, phase: int) -> list[str]:
+        """The --workloads that run in `phase` (when --phases selects it)."""
+        if str(phase) not in self.args.phases:
+            return []
+        return [w for w in self.args.workloads if phase in WORKLOADS[w][0]]
 
     # ---- tool setup
     def setup(self):
@@ -574,10 +644,10 @@ class Bench:
         if "lfs" in need and not ensure_apt("git-lfs", "git-lfs"):
             self.notes.append("git-lfs missing and could not be installed: lfs skipped")
             self.tools = [t for t in self.tools if t != "lfs"]
-        if "rss" in self.args.workloads and not ensure_apt("time", "/usr/bin/time"):
+        if "rss" in self.selected(1) and not ensure_apt("time", "/usr/bin/time"):
             self.notes.append("/usr/bin/time missing: rss workload skipped")
             self.args.workloads = [w for w in self.args.workloads if w != "rss"]
-        if "dvc" in need and any(WORKLOADS[w][0] == 2 for w in self.args.workloads):
+        if "dvc" in need and (self.selected(2) or self.selected(3)):
             self.dvc = ensure_dvc(Path(self.args.tools_dir).expanduser())
             if not self.dvc:
                 self.notes.append("dvc could not be installed: dvc skipped")
@@ -600,6 +670,7 @@ class Bench:
                 self.tools = [t for t in self.tools if t != "lazy"]
             else:
                 self.lazy_ok = True
+                self.compile_lazy()
         self.versions = {
             "git": tool_version(["git", "--version"]),
             "git-lfs": tool_version(["git", "lfs", "version"]) if "lfs" in self.tools else "-",
@@ -608,6 +679,15 @@ class Bench:
             "python": platform.python_version(),
             "machine": f"{platform.machine()}, {os.cpu_count()} cpus",
         }
+
+    def compile_lazy(self) -> None:
+        """Byte-compile the git_lazydata package (untimed), as `pip install` of a wheel
+        does: an editable install has no .pyc until a first run writes them, and no timed
+        step should pay for compiling git-lazy's modules."""
+        spec = importlib.util.find_spec("git_lazydata")
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            sh([sys.executable, "-m", "compileall", "-q", folder], env=self.env,
+               capture_output=True)
 
     def lazy_version(self) -> str:
         try:
@@ -844,11 +924,11 @@ class Bench:
         rep_s = f"  (rep {rep + 1})" if rep is not None else ""
         log(f"  [{TOOL_NAMES[tool]:8s} {where:9s}] {step:28s} {t:.3f} s{rep_s}")
 
-    def p2_record(self, wl: Workload) -> None:
+    def p2_record(self, wl: Workload, phase: int = 2) -> None:
         order = ["lazy", "dvc", "lfs", "floor"]
         for (tool, store, step), r in sorted(self.p2_runs.items(),
                                              key=lambda kv: order.index(kv[0][0])):
-            self.record(2, tool, wl, step, r["runs"], store=store, info=r["info"],
+            self.record(phase, tool, wl, step, r["runs"], store=store, info=r["info"],
                         note=r["note"])
 
     def pick_store_root(self) -> Path:
@@ -858,8 +938,8 @@ class Bench:
         if self.args.store_dir:
             return Path(tempfile.mkdtemp(prefix="git-lazy-bench-stores-",
                                          dir=self.args.store_dir))
-        need = 3 * max((Workload(w, self.quick).total for w in self.args.workloads
-                        if WORKLOADS[w][0] == 2), default=0) + GiB
+        need = 3 * max((Workload(w, self.quick).total
+                        for w in self.selected(2) + self.selected(3)), default=0) + GiB
         shm = Path("/dev/shm")
         try:
             st = os.statvfs(shm)
@@ -907,10 +987,10 @@ class Bench:
         if msg not in self.notes:
             self.notes.append(msg)
 
-    def lazy_missing(self) -> list[str]:
-        """Phase-2 git-lazy commands that the installed git-lazy does not have."""
+    def lazy_missing(self, subs=(("remote", "add"), ("push",), ("fetch",))) -> list[str]:
+        """git-lazy commands (default: phase 2's) that the installed git-lazy does not have."""
         missing = []
-        for sub in (["remote", "add"], ["push"], ["fetch"]):
+        for sub in subs:
             p = self.run(["git-lazy", *sub, "--help"], self.root, check=False)
             if p.returncode != 0:
                 missing.append(" ".join(sub))
@@ -1178,30 +1258,454 @@ class Bench:
         finally:
             self.s3_delete(prefix)
 
+
+    # ------------------------------------------------------------------ phase 3
+    def phase3(self, wl: Workload, master: Path):
+        """The workflow through git itself. C, D: per round and tool (interleaved: lazy,
+        dvc, lfs, floor) a timed `git push` to a fresh bare repo + fresh store, then
+        timed clones of it (everything; for D also one folder). H: the cost of a push
+        that adds no data, in repositories whose history already holds wl.n data files."""
+        if "s3" in self.args.stores:
+            self.note("phase 3 runs on the folder store only (s3 is measured in phase 2)")
+        if "folder" not in self.args.stores:
+            self.note("phase 3 skipped: it needs the folder store (--stores)")
+            return
+        self.p2_runs = {}
+        hook = wl.name == "H"
+        setups = {"lazy": self.p3_setup_lazy, "dvc": self.p3_setup_dvc,
+                  "lfs": self.p3_setup_lfs}
+        active: list[tuple[str, dict]] = []
+        for tool in ("lazy", "dvc", "lfs"):
+            if tool not in self.tools:
+                continue
+            log(f"phase 3, workload {wl.name} ({wl.desc}), {TOOL_NAMES[tool]} setup")
+            try:
+                st = setups[tool](wl, master, hook)
+            except (StepFailed, VerifyFailed) as e:
+                self.fail(3, tool, wl, f"setup: {getattr(self, '_step', '?')}", e,
+                          store="folder")
+                self.rm(self.root / f"p3-{wl.name}-{tool}")
+                continue
+            if st is not None:
+                active.append((tool, st))
+        try:
+            log(f"phase 3, workload {wl.name}: floor setup")
+            active.append(("floor", self.p3_setup_floor(wl, master, hook)))
+        except (StepFailed, VerifyFailed, OSError) as e:
+            self.fail(3, "floor", wl, "setup", e, store="folder")
+        for rep in range(self.repeat):
+            log(f"phase 3, workload {wl.name}: repetition {rep + 1}/{self.repeat}")
+            t0 = time.perf_counter()
+            for tool, st in active:
+                self._step = WF_HOOK if hook else WF_PUSH
+                try:
+                    if hook:
+                        self.p3_hook_round(tool, st, wl, rep)
+                    else:
+                        getattr(self, f"p3_round_{tool}")(st, wl, rep)
+                except Exception as e:
+                    self.fail(3, tool, wl, f"{self._step} (rep {rep + 1}/{self.repeat})", e,
+                              store="folder")
+            log(f"  repetition {rep + 1} took {time.perf_counter() - t0:.0f} s")
+        self.p2_record(wl, phase=3)
+        for _, st in active:
+            self.rm(st["base"])
+        for d in self.store_root.glob(f"wf-*-{wl.name}*"):
+            shutil.rmtree(d, ignore_errors=True)
+
+    def p3_env(self, tool: str, **kw) -> dict:
+        """The environment of one tool in phase 3. Its user-wide git config is a copy of
+        the benchmark's plus the tool's user-wide install (`git lazy install --global`,
+        `git lfs install`), made once, so that a plain `git clone` runs the tool's filter;
+        each tool has its own copy, so no tool's filter runs in another's repositories.
+        DVC's git hooks run `dvc` from PATH: a folder holding only a `dvc` link to the
+        venv's is put first on PATH (not the venv's bin, whose python would shadow ours)."""
+        if tool not in self.p3_envs:
+            home = Path(self.env["HOME"])
+            cfg = home / f".gitconfig-{tool}"
+            shutil.copyfile(self.env["GIT_CONFIG_GLOBAL"], cfg)
+            env = self.env_with(GIT_CONFIG_GLOBAL=cfg)
+            if tool == "lazy":
+                self.run(["git", "lazy", "install", "--global"], self.root, env)
+            elif tool == "lfs":
+                self.run(["git", "lfs", "install", "--skip-repo"], self.root, env)
+            elif tool == "dvc":
+                shim = self.root / "dvc-bin"
+                shim.mkdir(exist_ok=True)
+                if not (shim / "dvc").exists():
+                    (shim / "dvc").symlink_to(self.dvc)
+                env["PATH"] = f"{shim}{os.pathsep}{env['PATH']}"
+            self.p3_envs[tool] = env
+        return dict(self.p3_envs[tool], **{k: str(v) for k, v in kw.items()})
+
+    def p3_bare(self, tool: str, wl: Workload, rep) -> Path:
+        """A fresh bare repo on the stores' filesystem (the git remote of one round)."""
+        bare = self.store_root / f"wf-{tool}-{wl.name}-r{rep}.git"
+        self.run(["git", "init", "-q", "--bare", bare], self.root)
+        return bare
+
+    def p3_store(self, tool: str, wl: Workload, rep) -> str:
+        return str(self.store_root / f"wf-{tool}-{wl.name}-r{rep}")
+
+    def p3_commit(self, repo: Path, env, msg: str) -> None:
+        """An untimed setup commit (--no-verify: DVC's pre-commit hook runs `dvc status`)."""
+        self.run(["git", "add", "-A"], repo, env)
+        self.run(["git", "commit", "-q", "--no-verify", "-m", msg], repo, env)
+
+    def p3_hook_ready(self, tool: str, st: dict, wl: Workload, url: str, sub: str) -> None:
+        """Workload H: push the history once (untimed; the tool's hook uploads every
+        object), then commit a change to a plain text file: the push to time."""
+        src, env = st["src"], st["env"]
+        self._step = "first push"
+        st["bare"] = self.p3_bare(tool, wl, "hook")
+        self.run(["git", "remote", "add", "origin", st["bare"]], src, env)
+        self.run(["git", "push", "-q", "-u", "origin", "main"], src, env)
+        if url:
+            self.check_pushed("folder", url, sub, wl)
+        with open(src / "README", "a") as f:
+            f.write("a change to a plain text file\n")
+        self.p3_commit(src, env, "text only")
+        st["old"] = self.run(["git", "rev-parse", "origin/main"], src, env).stdout.strip()
+        st["new"] = self.run(["git", "rev-parse", "HEAD"], src, env).stdout.strip()
+
+    def p3_setup_lazy(self, wl: Workload, master: Path, hook: bool) -> dict | None:
+        missing = self.lazy_missing((("clone", ), ("remote", "add"), ("remote", "remove")))
+        if missing:
+            msg = ("git-lazy has no command " + ", ".join(f"`git lazy {m}`" for m in missing)
+                   + " yet (`git-lazy SUBCOMMAND --help` failed): its phase-3 steps skipped")
+            log("!! " + msg)
+            self.failures.append(dict(phase=3, tool="lazy", workload=wl.name, store="",
+                                      step="commands missing", cmd="", rc=None, stderr=msg))
+            return None
+        base = self.root / f"p3-{wl.name}-lazy"
+        src = base / "src"
+        env = self.p3_env("lazy", GIT_LAZY_CACHE_DIR=base / "cache-src")
+        self._step = "setup"
+        self.new_repo(src, "lazy", env)
+        st = dict(base=base, src=src, env=env, prev=None)
+        if hook:
+            url = st["store"] = self.p3_store("lazy", wl, "hook")
+            self.run(["git", "lazy", "remote", "add", "lake", url], src, env)
+            self.p3_commit(src, env, "store")
+        copy_data(master, src)
+        self.p3_commit(src, env, "data")
+        self.check_pointer_committed(src, "lazy", wl, env)
+        if hook:
+            self.p3_hook_ready("lazy", st, wl, st["store"], "objects")
+        return st
+
+    def p3_setup_dvc(self, wl: Workload, master: Path, hook: bool) -> dict | None:
+        dvc = str(self.dvc)
+        base = self.root / f"p3-{wl.name}-dvc"
+        src = base / "src"
+        env = self.p3_env("dvc")
+        self._step = "setup"
+        self.new_repo(src, "dvc", env)
+        self.run([dvc, "init", "-q"], src, env)
+        self.run([dvc, "install"], src, env)
+        st = dict(base=base, src=src, env=env, prev=None)
+        if hook:
+            url = st["store"] = self.p3_store("dvc", wl, "hook")
+            self.run([dvc, "remote", "add", "-d", "lake", url], src, env)
+        self.p3_commit(src, env, "dvc init")
+        copy_data(master, src)
+        self.run([dvc, "add", "-q", "data"], src, env)
+        self.p3_commit(src, env, "data")
+        if hook:
+            self.p3_hook_ready("dvc", st, wl, st["store"], "files/md5")
+        return st
+
+    def p3_setup_lfs(self, wl: Workload, master: Path, hook: bool) -> dict | None:
+        base = self.root / f"p3-{wl.name}-lfs"
+        src = base / "src"
+        env = self.p3_env("lfs")
+        self._step = "setup"
+        self.new_repo(src, "lfs", env)
+        copy_data(master, src)
+        self.p3_commit(src, env, "data")
+        self.check_pointer_committed(src, "lfs", wl, env)
+        st = dict(base=base, src=src, env=env)
+        if hook:
+            self.p3_hook_ready("lfs", st, wl, "", "")
+            self.check_pushed("folder", str(st["bare"] / "lfs"), "objects", wl)
+        return st
+
+    def p3_setup_floor(self, wl: Workload, master: Path, hook: bool) -> dict:
+        """A plain git repo (no filter) whose commit holds the workload's pointer files
+        as ordinary blobs: what git itself moves for git-lazy or git-lfs."""
+        base = self.root / f"p3-{wl.name}-floor"
+        src = base / "src"
+        env = self.env
+        self._step = "setup"
+        self.new_repo(src, "git", env)
+        made = set()
+        for rel, oid in wl.hashes.items():
+            p = src / rel
+            if p.parent not in made:
+                p.parent.mkdir(parents=True, exist_ok=True)
+                made.add(p.parent)
+            p.write_text(pointer_text(oid, wl.size))
+        self.p3_commit(src, env, "pointers")
+        st = dict(base=base, src=src, env=env, master=master)
+        if hook:
+            self.p3_hook_ready("floor", st, wl, "", "")
+        return st
+
+    def p3_timed_sum(self, cmds, cwd, env) -> float:
+        """Several processes run one after the other (each timed after settle_io), summed."""
+        return sum(self.timed(cmd, c or cwd, env) for cmd, c in cmds)
+
+    def p3_round_lazy(self, st: dict, wl: Workload, rep: int) -> None:
+        """Commit .lazyconfig naming this round's fresh folder store; timed `git push` to a
+        fresh bare repo (the pre-push hook uploads); timed `git lazy clone` with an empty
+        cache (all; one folder); a plain `git clone` under the user-wide install (info)."""
+        src, env, store = st["src"], st["env"], "folder"
+        url, rdir = self.p3_store("lazy", wl, rep), st["base"] / f"r{rep}"
+        bare = self.store_root / f"wf-lazy-{wl.name}-r{rep}.git"
+        try:
+            self._step = "setup"
+            name = f"folder-r{rep}"
+            if st["prev"]:
+                self.run(["git", "lazy", "remote", "remove", st["prev"]], src, env)
+            self.run(["git", "lazy", "remote", "add", name, url], src, env)
+            self.run(["git", "lazy", "remote", "default", name], src, env)
+            st["prev"] = name
+            self.p3_commit(src, env, f"store {name}")
+            self.p3_bare("lazy", wl, rep)
+            self.run(["git", "remote", "add", f"origin-r{rep}", bare], src, env)
+            self._step = WF_PUSH
+            t = self.timed(["git", "push", "-q", f"origin-r{rep}", "main"], src, env)
+            self.check_pushed(store, url, "objects", wl)
+            self.lap("lazy", wl, store, WF_PUSH, t, rep, note="pre-push hook uploads")
+            self.note_hardlinks("git-lazy", wl, Path(url) / "objects")
+            rdir.mkdir(parents=True)
+            self._step = WF_ALL
+            cenv = dict(env, GIT_LAZY_CACHE_DIR=str(rdir / "cache-all"))
+            t = self.timed(["git", "lazy", "clone", bare, rdir / "all"], rdir, cenv)
+            verify_tree(rdir / "all", wl)
+            self.lap("lazy", wl, store, WF_ALL, t, rep, note="git lazy clone")
+            self.rm(rdir / "all", rdir / "cache-all")
+            self._step = "git clone, user-wide install"
+            genv = dict(env, GIT_LAZY_CACHE_DIR=str(rdir / "cache-g"))
+            t = self.timed(["git", "clone", "-q", bare, rdir / "g"], rdir, genv)
+            verify_tree(rdir / "g", wl)
+            self.lap("lazy", wl, store, "git clone (install --global)", t, rep, info=True,
+                     note="filter adds hooks, post-checkout fetches")
+            self.rm(rdir / "g", rdir / "cache-g")
+            folder = WF_FOLDER.get(wl.name)
+            if folder:
+                self._step = WF_ONE
+                oenv = dict(env, GIT_LAZY_CACHE_DIR=str(rdir / "cache-one"))
+                t = self.timed(["git", "lazy", "clone", "--include", f"{folder}/**", bare,
+                                rdir / "one"], rdir, oenv)
+                verify_only_folder(rdir / "one", wl, folder, "pointer")
+                self.check_fetched(rdir / "cache-one" / "objects", wl, folder)
+                self.lap("lazy", wl, store, WF_ONE, t, rep,
+                         note=f"git lazy clone --include '{folder}/**'")
+        finally:
+            self.rm(rdir)
+            for d in (url, bare):
+                shutil.rmtree(d, ignore_errors=True)
+
+    def check_fetched(self, objects: Path, wl: Workload, folder: str, extra: int = 0) -> None:
+        """After fetching one folder, the local object store holds that folder's objects
+        (+ `extra`, e.g. DVC's directory listing) and no more."""
+        want = sum(1 for rel in wl.hashes if rel.startswith(folder + "/"))
+        n = count_files(objects)
+        if not want <= n <= want + extra:
+            raise VerifyFailed(f"{objects} holds {n} objects after fetching {folder} "
+                               f"({want} files)")
+
+    def p3_round_dvc(self, st: dict, wl: Workload, rep: int) -> None:
+        """Commit .dvc/config with this round's fresh remote as default; timed `git push`
+        to a fresh bare repo (DVC's pre-push hook runs `dvc push`); timed `git clone` +
+        `dvc pull` (all; one folder), each clone with an empty DVC_SITE_CACHE_DIR."""
+        dvc, src, env, store = str(self.dvc), st["src"], st["env"], "folder"
+        url, rdir = self.p3_store("dvc", wl, rep), st["base"] / f"r{rep}"
+        bare = self.store_root / f"wf-dvc-{wl.name}-r{rep}.git"
+        try:
+            self._step = "setup"
+            name = f"folder-r{rep}"
+            if st["prev"]:
+                self.run([dvc, "remote", "remove", st["prev"]], src, env)
+            self.run([dvc, "remote", "add", "-d", name, url], src, env)
+            st["prev"] = name
+            self.p3_commit(src, env, f"remote {name}")
+            self.p3_bare("dvc", wl, rep)
+            self.run(["git", "remote", "add", f"origin-r{rep}", bare], src, env)
+            self._step = WF_PUSH
+            t = self.timed(["git", "push", "-q", f"origin-r{rep}", "main"], src, env)
+            self.check_pushed(store, url, "files/md5", wl)
+            self.lap("dvc", wl, store, WF_PUSH, t, rep, note="pre-push hook runs dvc push")
+            rdir.mkdir(parents=True)
+            self._step = WF_ALL
+            cenv = dict(env, DVC_SITE_CACHE_DIR=str(rdir / "site-all"))
+            clone = rdir / "all"
+            t = self.timed(["git", "clone", "-q", bare, clone], rdir, cenv)
+            if rep == 0:
+                self.check_dvc_cache(clone, cenv)
+            t += self.timed([dvc, "pull", "-q"], clone, cenv)
+            verify_tree(clone, wl)
+            self.lap("dvc", wl, store, WF_ALL, t, rep, note="git clone + dvc pull")
+            self.rm(clone)
+            folder = WF_FOLDER.get(wl.name)
+            if folder:
+                self._step = WF_ONE
+                oenv = dict(env, DVC_SITE_CACHE_DIR=str(rdir / "site-one"))
+                clone = rdir / "one"
+                t = self.timed(["git", "clone", "-q", bare, clone], rdir, oenv)
+                t += self.timed([dvc, "pull", "-q", folder], clone, oenv)
+                verify_only_folder(clone, wl, folder, "absent")
+                self.check_fetched(clone / ".dvc" / "cache", wl, folder, extra=1)
+                self.lap("dvc", wl, store, WF_ONE, t, rep,
+                         note=f"git clone + dvc pull {folder}")
+        finally:
+            self.rm(rdir)
+            for d in (url, bare):
+                shutil.rmtree(d, ignore_errors=True)
+
+    def p3_round_lfs(self, st: dict, wl: Workload, rep: int) -> None:
+        """Timed `git push` to a fresh bare repo (git-lfs's pre-push hook uploads into its
+        lfs/ dir); timed plain `git clone` (the smudge filter downloads); as info
+        GIT_LFS_SKIP_SMUDGE=1 git clone + git lfs pull; one folder: that clone +
+        `git lfs pull -I 'FOLDER/**'`."""
+        src, env, store = st["src"], st["env"], "folder"
+        rdir = st["base"] / f"r{rep}"
+        bare = self.store_root / f"wf-lfs-{wl.name}-r{rep}.git"
+        skip = dict(env, GIT_LFS_SKIP_SMUDGE="1")
+        try:
+            self._step = "setup"
+            self.p3_bare("lfs", wl, rep)
+            self.run(["git", "remote", "add", f"origin-r{rep}", bare], src, env)
+            self._step = WF_PUSH
+            t = self.timed(["git", "push", "-q", f"origin-r{rep}", "main"], src, env)
+            self.check_pushed(store, str(bare / "lfs"), "objects", wl)
+            self.lap("lfs", wl, store, WF_PUSH, t, rep, note="pre-push hook uploads")
+            self.note_hardlinks("git-lfs", wl, bare / "lfs" / "objects")
+            rdir.mkdir(parents=True)
+            self._step = WF_ALL
+            t = self.timed(["git", "clone", "-q", bare, rdir / "all"], rdir, env)
+            verify_tree(rdir / "all", wl)
+            self.lap("lfs", wl, store, WF_ALL, t, rep, note="git clone (smudge downloads)")
+            self.rm(rdir / "all")
+            self._step = "skip-smudge clone + git lfs pull"
+            t = self.timed(["git", "clone", "-q", bare, rdir / "pull"], rdir, skip)
+            t += self.timed(["git", "lfs", "pull"], rdir / "pull", env)
+            verify_tree(rdir / "pull", wl)
+            self.lap("lfs", wl, store, "skip-smudge clone + lfs pull", t, rep, info=True)
+            self.rm(rdir / "pull")
+            folder = WF_FOLDER.get(wl.name)
+            if folder:
+                self._step = WF_ONE
+                clone = rdir / "one"
+                t = self.timed(["git", "clone", "-q", bare, clone], rdir, skip)
+                t += self.timed(["git", "lfs", "pull", "-I", f"{folder}/**"], clone, env)
+                verify_only_folder(clone, wl, folder, "pointer")
+                self.check_fetched(clone / ".git" / "lfs" / "objects", wl, folder)
+                self.lap("lfs", wl, store, WF_ONE, t, rep,
+                         note=f"skip-smudge clone + git lfs pull -I '{folder}/**'")
+        finally:
+            self.rm(rdir)
+            shutil.rmtree(bare, ignore_errors=True)
+
+    def p3_round_floor(self, st: dict, wl: Workload, rep: int) -> None:
+        """No tool: push = `cp -r` of the data into the stores' filesystem + a plain
+        `git push` of the pointer commit to a fresh bare repo; clone = a plain `git clone`
+        of that repo + `cp -r` twice (into a cache dir, then a work dir), of everything
+        or of the one folder."""
+        src, env, store = st["src"], st["env"], "folder"
+        stored, rdir = Path(self.p3_store("floor", wl, rep)), st["base"] / f"r{rep}"
+        bare = self.store_root / f"wf-floor-{wl.name}-r{rep}.git"
+        try:
+            self._step = "setup"
+            self.p3_bare("floor", wl, rep)
+            self.run(["git", "remote", "add", f"origin-r{rep}", bare], src, env)
+            self._step = WF_PUSH
+            t_cp = self.timed(["cp", "-r", st["master"], stored], self.root)
+            t_git = self.timed(["git", "push", "-q", f"origin-r{rep}", "main"], src, env)
+            self.lap("floor", wl, store, WF_PUSH, t_cp + t_git, rep, info=True,
+                     note="cp -r + plain git push of the pointers")
+            self.lap("floor", wl, store, "  cp -r of the data", t_cp, rep, info=True)
+            self.lap("floor", wl, store, "  plain git push", t_git, rep, info=True,
+                     note="the pointer files as plain blobs, no hook")
+            rdir.mkdir(parents=True)
+            copy2 = 'cp -r "$1" "$2/cache" && cp -r "$2/cache" "$2/work"'
+            steps = [(WF_ALL, "all", stored / "data")]
+            folder = WF_FOLDER.get(wl.name)
+            if folder:
+                steps.append((WF_ONE, "one", stored / folder))
+            for step, sub, what in steps:
+                self._step = step
+                t_git = self.timed(["git", "clone", "-q", bare, rdir / sub], rdir, env)
+                (rdir / f"{sub}-copies").mkdir()
+                t_cp = self.timed(["sh", "-c", copy2, "floor", what, rdir / f"{sub}-copies"],
+                                  rdir)
+                self.lap("floor", wl, store, step, t_git + t_cp, rep, info=True,
+                         note="plain git clone + cp -r twice (cache + work tree)")
+                self.lap("floor", wl, store, f"  plain git clone ({sub})", t_git, rep,
+                         info=True)
+                self.lap("floor", wl, store, f"  cp -r twice ({sub})", t_cp, rep, info=True)
+                self.rm(rdir / sub, rdir / f"{sub}-copies")
+        finally:
+            self.rm(rdir)
+            for d in (stored, bare):
+                shutil.rmtree(d, ignore_errors=True)
+
+    def p3_hook_round(self, tool: str, st: dict, wl: Workload, rep: int) -> None:
+        """Workload H: the pre-push hook alone, run as git would run it (WF_HOOK_RUNS
+        times), then `git push` of the text-only commit and `git push --no-verify` (info);
+        after each push the bare repo's main and origin/main are put back."""
+        src, env, bare, old, new = st["src"], st["env"], st["bare"], st["old"], st["new"]
+        store = "folder"
+        line = f"refs/heads/main {new} refs/heads/main {old}\n"
+        hook = {"lazy": ["git", "lazy", "hook", "pre-push", "origin", bare],
+                "lfs": ["git", "lfs", "pre-push", "origin", bare],
+                "dvc": [str(self.dvc), "git-hook", "pre-push", "origin", bare]}.get(tool)
+        if hook:
+            self._step = WF_HOOK
+            for _ in range(WF_HOOK_RUNS):
+                t = self.timed(hook, src, env, input=line)
+                self.lap(tool, wl, store, WF_HOOK, t, rep,
+                         note=f"{HOOK_CMD[tool]} origin URL < one ref line")
+        pushes = [(WF_NOOP, [])] + ([("git push --no-verify", ["--no-verify"])] if hook else [])
+        for step, flags in pushes:
+            self._step = step
+            t = self.timed(["git", "push", "-q", *flags, "origin", "main"], src, env)
+            got = self.run(["git", "--git-dir", bare, "rev-parse", "main"], self.root,
+                           env).stdout.strip()
+            if got != new:
+                raise VerifyFailed(f"after `git push` the remote's main is {got}, not {new}")
+            self.run(["git", "--git-dir", bare, "update-ref", "refs/heads/main", old],
+                     self.root, env)
+            self.run(["git", "update-ref", "refs/remotes/origin/main", old], src, env)
+            self.lap(tool, wl, store, step, t, rep, info=bool(flags) or tool == "floor",
+                     note="plain git push of pointer files" if tool == "floor" else "")
+
     # ------------------------------------------------------------------ driver
     def main(self):
         t0 = time.perf_counter()
         self.setup()
-        if any(WORKLOADS[w][0] == 2 for w in self.args.workloads):
+        if self.selected(2) or self.selected(3):
             self.store_root = self.pick_store_root()
         log(f"work dir {self.root}; folder stores in {self.store_root}; "
             f"tools: {', '.join(TOOL_NAMES[t] for t in self.tools)}")
         for name in self.args.workloads:
             wl = Workload(name, self.quick)
+            phases = [p for p in wl.phases if name in self.selected(p)]
+            if not phases:
+                continue
             if name == "rss":
                 self.rss(wl)
                 continue
-            if wl.phase == 1 and not ({"lazy", "lfs", "git"} & set(self.tools)):
+            if phases == [1] and not ({"lazy", "lfs", "git"} & set(self.tools)):
                 continue
             master = self.root / f"master-{name}"
             log(f"generating workload {name}: {wl.desc} ({human(wl.total)}) ...")
             tg = time.perf_counter()
             wl.generate(master)
             log(f"  generated in {time.perf_counter() - tg:.1f} s")
-            if wl.phase == 1:
-                self.phase1(wl, master)
-            else:
-                self.phase2(wl, master)
+            for phase in phases:
+                {1: self.phase1, 2: self.phase2, 3: self.phase3}[phase](wl, master)
             shutil.rmtree(master, ignore_errors=True)
         self.elapsed = time.perf_counter() - t0
         self.report()
@@ -1209,30 +1713,33 @@ class Bench:
     def ratios(self) -> list[dict]:
         out = []
 
-        def add(label, num, den, target, wl, note="", floor=None):
+        def add(label, num, den, target, wl, note="", floor=None, phase=None, step=None):
             r = dict(label=label, workload=wl, target=target, num=num, den=den, note=note,
                      floor=floor / den if floor is not None and den else None)
+            if phase:
+                r.update(phase=phase, step=step)
             if num is None or den is None or den == 0:
                 r.update(ratio=None, verdict="n/a")
+            elif target is None:
+                r.update(ratio=num / den, verdict="info")
             else:
                 r.update(ratio=num / den, verdict="PASS" if num / den <= target else "MISS")
             out.append(r)
 
-        p1 = [w for w in self.args.workloads if WORKLOADS[w][0] == 1 and w != "rss"]
+        p1 = [w for w in self.selected(1) if w != "rss"]
         for w in p1:
             for step in ("add+commit", "switch empty->main", "status (no-op)"):
                 add(f"lazy/lfs {step}", self.get("lazy", w, step), self.get("lfs", w, step),
                     TARGETS["lazy/lfs"], w)
             add("lazy/git status", self.get("lazy", w, "status (no-op)"),
                 self.get("git", w, "status (no-op)"), TARGETS["lazy/git status"], w)
-        if "rss" in self.args.workloads:
+        if "rss" in self.selected(1):
             v = self.get("lazy", "rss", "git add: max RSS, git+filter")
             r = dict(label="lazy peak RSS (MB, git+filter)", workload="rss",
                      target=TARGETS["rss_mb"], num=v, den=None, ratio=v,
                      verdict="n/a" if v is None else ("PASS" if v < TARGETS["rss_mb"] else "MISS"))
             out.append(r)
-        p2 = [w for w in self.args.workloads if WORKLOADS[w][0] == 2]
-        for w in p2:
+        for w in self.selected(2):
             for store in self.args.stores:
                 for step in ("push", "fetch"):
                     add(f"lazy/dvc {step} [{store}]", self.get("lazy", w, step, store),
@@ -1241,7 +1748,32 @@ class Bench:
             for step in ("push", "fetch"):
                 add(f"lazy/lfs {step} [folder]", self.get("lazy", w, step, "folder"),
                     self.get("lfs", w, step, "folder"), TARGETS["lazy/lfs"], w)
+        for w in self.selected(3):
+            for step in self.p3_steps(w):
+                lazy, lfs, dvc, floor = (self.get(t, w, step, "folder", phase=3)
+                                         for t in ("lazy", "lfs", "dvc", "floor"))
+                kw = dict(phase=3, step=step)
+                add(f"lazy/lfs {step} [folder]", lazy, lfs, TARGETS["lazy/lfs"], w, **kw)
+                add(f"lazy/dvc {step} [folder]", lazy, dvc, TARGETS["lazy/dvc"], w,
+                    floor=floor, **kw)
+                add(f"lazy/floor {step} [folder]", lazy, floor, None, w, **kw)
+            if w in WF_FOLDER:
+                add(f"lazy {WF_ONE} / lazy {WF_ALL}", self.get("lazy", w, WF_ONE, "folder", 3),
+                    self.get("lazy", w, WF_ALL, "folder", 3), TARGETS["one/all"], w,
+                    phase=3, step="one/all")
+            if w == "H":
+                v = self.get("lazy", w, WF_HOOK, "folder", 3)
+                out.append(dict(label=f"lazy {WF_HOOK} (s)", workload=w, phase=3, step="hook_s",
+                                target=TARGETS["hook_s"], num=v, den=None, ratio=v,
+                                verdict="n/a" if v is None else
+                                ("PASS" if v < TARGETS["hook_s"] else "MISS")))
         return out
+
+    @staticmethod
+    def p3_steps(w: str) -> list[str]:
+        if w == "H":
+            return [WF_HOOK, WF_NOOP]
+        return [WF_PUSH, WF_ALL] + ([WF_ONE] if w in WF_FOLDER else [])
 
     def report(self):
         ratios = self.ratios()
@@ -1251,12 +1783,12 @@ class Bench:
         P("git-lazy benchmark" + (" (--quick)" if self.quick else ""))
         P("  " + "; ".join(f"{k} {v}" for k, v in self.versions.items()))
         P(f"  total wall time {self.elapsed:.0f} s; repeat={self.repeat} (median shown)")
-        for phase in (1, 2):
+        for phase in (1, 2, 3):
             rows = [r for r in self.results if r["phase"] == phase]
             if not rows:
                 continue
             P("")
-            P(f"Phase {phase}" + (" (local)" if phase == 1 else " (stores)"))
+            P(f"Phase {phase} ({PHASE_TITLES[phase]})")
             hdr = ["tool", "workload", "store", "step", "median", "runs", "note"]
             tab = []
             for r in rows:
@@ -1272,9 +1804,9 @@ class Bench:
             P(table(hdr, tab))
         P("")
         P("Workloads: " + "; ".join(f"{n} = {Workload(n, self.quick).desc}"
-                                    for n in self.args.workloads))
-        P("")
-        P("Ratios (git-lazy / other; lower is better)")
+                                    for n in self.ran_workloads()))
+        p3 = [r for r in ratios if r.get("phase") == 3]
+        ratios = [r for r in ratios if r.get("phase") != 3]
         tab = []
         for r in ratios:
             if r["workload"] == "rss":
@@ -1287,7 +1819,10 @@ class Bench:
             fl = "" if fl is None else f"{fl:.2f}" + (" (target out of reach)"
                                                       if fl > r["target"] else "")
             tab.append([r["label"], r["workload"], val, tgt, r["verdict"], fl])
-        P(table(["ratio", "workload", "value", "target", "verdict", "floor/dvc"], tab))
+        if tab:
+            P("")
+            P("Ratios (git-lazy / other; lower is better)")
+            P(table(["ratio", "workload", "value", "target", "verdict", "floor/dvc"], tab))
         if any(r.get("floor") is not None for r in ratios):
             P("  floor/dvc: the floor's time over dvc's, about the best ratio any tool can reach "
               "here. Floor:")
@@ -1295,6 +1830,8 @@ class Bench:
               "dir (fetch);")
             P(f"  s3 = the same objects PUT/GET by plain http.client from {FLOOR_THREADS} "
               "threads, no SDK.")
+        if p3:
+            self.report_p3(P, p3)
         if self.notes:
             P("")
             P("Notes")
@@ -1313,14 +1850,60 @@ class Bench:
         if self.args.json:
             data = dict(quick=self.quick, repeat=self.repeat, versions=self.versions,
                         elapsed_s=round(self.elapsed, 1), tools=self.tools,
+                        phases=[int(x) for x in self.args.phases],
                         workloads={n: dict(desc=Workload(n, self.quick).desc,
                                            files=Workload(n, self.quick).n,
                                            file_size=Workload(n, self.quick).size)
-                                   for n in self.args.workloads},
+                                   for n in self.ran_workloads()},
                         results=self.results, ratios=ratios, notes=self.notes,
                         failures=self.failures)
             Path(self.args.json).write_text(json.dumps(data, indent=2) + "\n")
             log(f"wrote {self.args.json}")
+
+    def ran_workloads(self) -> list[str]:
+        return [n for n in self.args.workloads if any(n in self.selected(p) for p in (1, 2, 3))]
+
+    def report_p3(self, P, p3: list[dict]) -> None:
+        """Phase 3: one row per workload and step, the tools' medians and the ratios."""
+        P("")
+        P("Phase 3 ratios (workflow through git, folder store; git-lazy / other, lower is "
+          "better)")
+        P(f"  targets: lazy/lfs <= {TARGETS['lazy/lfs']:g}, lazy/dvc <= "
+          f"{TARGETS['lazy/dvc']:g}; lazy/floor has none (floor = no tool: cp -r + plain git)")
+
+        def secs(v):
+            return "-" if v is None else f"{v:.3f} s"
+
+        def cell(r):
+            if r is None or r["ratio"] is None:
+                return "-"
+            return f"{r['ratio']:.2f}" + ("" if r["verdict"] == "info" else f" {r['verdict']}")
+
+        tab = []
+        for w in self.selected(3):
+            for step in self.p3_steps(w):
+                by = {r["label"].split(" ", 1)[0]: r for r in p3
+                      if r["workload"] == w and r["step"] == step}
+                fl = by.get("lazy/dvc", {}).get("floor")
+                tab.append([step, w] + [secs(self.get(t, w, step, "folder", 3))
+                                        for t in ("lazy", "lfs", "dvc", "floor")]
+                           + [cell(by.get(k)) for k in ("lazy/lfs", "lazy/dvc", "lazy/floor")]
+                           + ["" if fl is None else f"{fl:.2f}" + (
+                               " (target out of reach)" if fl > TARGETS["lazy/dvc"] else "")])
+        P(table(["step", "workload", "git-lazy", "git-lfs", "dvc", "floor", "lazy/lfs",
+                 "lazy/dvc", "lazy/floor", "floor/dvc"], tab))
+        extra = [r for r in p3 if r["step"] in ("one/all", "hook_s")]
+        if extra:
+            tab = []
+            for r in extra:
+                if r["step"] == "hook_s":
+                    val = "-" if r["ratio"] is None else f"{r['ratio']:.3f} s"
+                    tgt = f"< {r['target']:g} s"
+                else:
+                    val = "-" if r["ratio"] is None else f"{r['ratio']:.3f}"
+                    tgt = f"<= {r['target']:g}"
+                tab.append([r["label"], r["workload"], val, tgt, r["verdict"]])
+            P(table(["git-lazy target", "workload", "value", "target", "verdict"], tab))
 
     def close(self):
         if self.moto:
@@ -1366,12 +1949,16 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="sizes ~10x smaller (smoke run)")
     ap.add_argument("--only", type=csv_list(ALL_TOOLS), default=list(ALL_TOOLS),
                     help="tools: lazy,lfs,dvc,git (default all)")
+    ap.add_argument("--phases", type=csv_list(ALL_PHASES), default=list(ALL_PHASES),
+                    help="1 (local), 2 (stores), 3 (workflow through git: git push, clone, "
+                         "clone of one folder, pre-push hook cost); default all")
     ap.add_argument("--workloads", type=csv_list(list(WORKLOADS)), default=list(WORKLOADS),
-                    help="A,B,rss (phase 1), C,D (phase 2); default all")
+                    help="A,B,rss (phase 1), C,D (phases 2 and 3), H (phase 3); default all")
     ap.add_argument("--stores", type=csv_list(["folder", "s3"]), default=["folder", "s3"],
-                    help="phase 2 stores: folder,s3 (default both)")
+                    help="phase 2 stores: folder,s3 (default both); phase 3 uses folder")
     ap.add_argument("--repeat", type=int, default=3,
-                    help="runs of each cheap step and of every phase-2 push/fetch (median)")
+                    help="runs of each cheap step and of every phase-2/3 push/fetch/clone "
+                         "(median)")
     ap.add_argument("--step-timeout", type=float, default=None,
                     help="kill a step after this many seconds (default 900, --quick 180)")
     ap.add_argument("--json", help="also write the results as JSON to this file")
