@@ -71,19 +71,19 @@ class StoreRecord:
 
     def add(self, oids: Iterable[str]) -> None:
         """Remember that the store holds ``oids``."""
-        rows = [(self.store, oid) for oid in dict.fromkeys(oids)]
-        db = self._connect() if rows else None
-        if db is None:
-            return
-        self._write(db, "INSERT OR IGNORE INTO present (store, oid) VALUES (?, ?)", rows)
+        self._change("INSERT OR IGNORE INTO present (store, oid) VALUES (?, ?)", oids)
 
     def forget(self, oids: Iterable[str]) -> None:
         """Forget ``oids`` (the store was found not to hold them)."""
+        self._change("DELETE FROM present WHERE store = ? AND oid = ?", oids)
+
+    def _change(self, statement: str, oids: Iterable[str]) -> None:
+        """Run ``statement`` for each of ``oids`` (with this store) in one transaction."""
         rows = [(self.store, oid) for oid in dict.fromkeys(oids)]
         db = self._connect() if rows else None
         if db is None:
             return
-        self._write(db, "DELETE FROM present WHERE store = ? AND oid = ?", rows)
+        self._write(db, statement, rows)
 
     @staticmethod
     def _write(db: sqlite3.Connection, statement: str, rows: list[tuple[str, str]]) -> None:

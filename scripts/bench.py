@@ -124,6 +124,30 @@ Failures (with its round number) and the other rounds go on.
   moto's threads for the GIL) and times itself: no interpreter start is included.
   Step "push" = the PUTs, "fetch" = the GETs; repeated each round, objects deleted.
 
+Phase 3 (the workflow through git)
+----------------------------------
+Folder store only. Every tool gets a user-wide install in its own git config copy
+(`git lazy install --global`, `git lfs install`, DVC's git hooks), so plain git runs it.
+Workloads C and D: per round, the tools taking turns, each commits a fresh store as its
+default and runs, timed:
+- `git push` to a fresh bare repo: the tool's pre-push hook uploads the data first
+  (git-lfs: its file transfer into the bare repo; DVC: `dvc push` from its hook).
+- clone + fetch all, with an empty cache: `git lazy clone URL` (a plain `git clone`
+  under the user-wide install is reported as info), a plain `git clone` for git-lfs (its
+  smudge filter downloads; a GIT_LFS_SKIP_SMUDGE=1 clone + `git lfs pull` as info),
+  `git clone` + `dvc pull`.
+- clone + fetch one folder (D only: data/d00/d0, 50 of the 5,000 files):
+  `git lazy clone --include 'data/d00/d0/**'`, `git lfs pull -I`, `dvc pull` of the
+  folder's .dvc target; the objects fetched are counted.
+The floor: `cp -r` of the data plus a plain `git push` of the pointer commit; a plain
+`git clone` plus `cp -r` twice (a cache and a work tree) of everything or of the folder.
+Workload H: a repository whose history holds 10,000 pointer files (all pushed once,
+untimed) gets a commit that changes a plain text file; timed are each tool's pre-push
+hook alone, fed the one ref line git would give it, and the whole `git push`.
+Ratios: lazy/lfs (<= 1.0) and lazy/floor (<= 1.5) for `git push` and clone + fetch
+all, one folder / all for git-lazy (<= 0.05), the hook alone in seconds (< 0.5);
+lazy/dvc is shown for information.
+
 Ratios and targets
 ------------------
 lazy/lfs add+commit, switch, status per workload (<= 1.0); lazy status / git status
@@ -202,6 +226,7 @@ TARGETS = {
     "lazy/git status": 1.1,
     "lazy/dvc": 0.5,
     "rss_mb": 150.0,
+    "lazy/floor": 1.5,  # phase 3: git push and clone + fetch all
     "one/all": 0.05,  # phase 3: lazy clone of one folder / lazy clone of everything
     "hook_s": 0.5,  # phase 3: lazy pre-push hook alone, push with no data (seconds)
 }
@@ -996,6 +1021,20 @@ class Bench:
                 missing.append(" ".join(sub))
         return missing
 
+    def lazy_has_commands(self, phase: int, wl: Workload,
+                          subs=(("remote", "add"), ("push",), ("fetch",))) -> bool:
+        """True when git-lazy has these commands; else the phase's git-lazy steps are
+        skipped and the missing commands reported as a failure."""
+        missing = self.lazy_missing(subs)
+        if not missing:
+            return True
+        msg = ("git-lazy has no command " + ", ".join(f"`git lazy {m}`" for m in missing)
+               + f" yet (`git-lazy SUBCOMMAND --help` failed): its phase-{phase} steps skipped")
+        log("!! " + msg)
+        self.failures.append(dict(phase=phase, tool="lazy", workload=wl.name, store="",
+                                  step="commands missing", cmd="", rc=None, stderr=msg))
+        return False
+
     def lazy_remote_add(self, wl: Workload, store: str, rep: int) -> list[str]:
         cmd = ["git", "lazy", "remote", "add", f"{store}-r{rep}",
                self.store_url("lazy", wl, store, rep)]
@@ -1006,13 +1045,7 @@ class Bench:
     def p2_setup_lazy(self, wl: Workload, master: Path, stores: list[str]) -> dict | None:
         """Untimed setup (add+commit timed as info) and one store per repetition."""
         log(f"phase 2, workload {wl.name} ({wl.desc}), git-lazy setup")
-        missing = self.lazy_missing()
-        if missing:
-            msg = ("git-lazy has no command " + ", ".join(f"`git lazy {m}`" for m in missing)
-                   + " yet (`git-lazy SUBCOMMAND --help` failed): its phase-2 steps skipped")
-            log("!! " + msg)
-            self.failures.append(dict(phase=2, tool="lazy", workload=wl.name, store="",
-                                      step="commands missing", cmd="", rc=None, stderr=msg))
+        if not self.lazy_has_commands(2, wl):
             return None
         base = self.root / f"p2-{wl.name}-lazy"
         src = base / "src"
@@ -1369,13 +1402,7 @@ class Bench:
         st["new"] = self.run(["git", "rev-parse", "HEAD"], src, env).stdout.strip()
 
     def p3_setup_lazy(self, wl: Workload, master: Path, hook: bool) -> dict | None:
-        missing = self.lazy_missing((("clone", ), ("remote", "add"), ("remote", "remove")))
-        if missing:
-            msg = ("git-lazy has no command " + ", ".join(f"`git lazy {m}`" for m in missing)
-                   + " yet (`git-lazy SUBCOMMAND --help` failed): its phase-3 steps skipped")
-            log("!! " + msg)
-            self.failures.append(dict(phase=3, tool="lazy", workload=wl.name, store="",
-                                      step="commands missing", cmd="", rc=None, stderr=msg))
+        if not self.lazy_has_commands(3, wl, (("clone", ), ("remote", "add"), ("remote", "remove"))):
             return None
         base = self.root / f"p3-{wl.name}-lazy"
         src = base / "src"
@@ -1753,10 +1780,11 @@ class Bench:
                 lazy, lfs, dvc, floor = (self.get(t, w, step, "folder", phase=3)
                                          for t in ("lazy", "lfs", "dvc", "floor"))
                 kw = dict(phase=3, step=step)
+                gated = step in (WF_PUSH, WF_ALL)  # the workflow's targets
                 add(f"lazy/lfs {step} [folder]", lazy, lfs, TARGETS["lazy/lfs"], w, **kw)
-                add(f"lazy/dvc {step} [folder]", lazy, dvc, TARGETS["lazy/dvc"], w,
-                    floor=floor, **kw)
-                add(f"lazy/floor {step} [folder]", lazy, floor, None, w, **kw)
+                add(f"lazy/dvc {step} [folder]", lazy, dvc, None, w, floor=floor, **kw)
+                add(f"lazy/floor {step} [folder]", lazy, floor,
+                    TARGETS["lazy/floor"] if gated else None, w, **kw)
             if w in WF_FOLDER:
                 add(f"lazy {WF_ONE} / lazy {WF_ALL}", self.get("lazy", w, WF_ONE, "folder", 3),
                     self.get("lazy", w, WF_ALL, "folder", 3), TARGETS["one/all"], w,

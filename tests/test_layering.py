@@ -34,8 +34,11 @@ def _imports(tree: ast.Module, rel: str) -> list[str]:
             base = package[: len(package) - node.level + 1]
             if node.module:
                 names.append(".".join([*base, node.module]))
-            else:
-                names += [".".join([*base, a.name]) for a in node.names]
+            else:  # "from . import x": x is a module, or a name the package itself holds
+                folder = PACKAGE.joinpath(*base[1:])
+                for a in node.names:
+                    is_module = (folder / f"{a.name}.py").exists() or (folder / a.name).is_dir()
+                    names.append(".".join([*base, a.name] if is_module else base))
     return names
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from servers import run_killed_upload, write_blob
 
-from git_lazydata.errors import ObjectMissing, StoreError
+from git_lazydata.errors import BadOid, ObjectMissing, StoreError
 from git_lazydata.pointer import object_key
 from git_lazydata.stores import open_store
 from git_lazydata.stores.urls import parse_store_url
@@ -147,11 +147,11 @@ def test_absent_object_and_bad_oids(any_store: Kind, tmp_path: Path) -> None:
     path = tmp_path / "x"
     path.write_bytes(b"x")
     for bad in ("../../../etc/passwd", "A" * 64, "0" * 63, "0" * 64 + "/x"):
-        with pytest.raises(StoreError, match="malformed oid"):
+        with pytest.raises(BadOid, match="malformed oid"):
             store.missing([bad])
-        with pytest.raises(StoreError, match="malformed oid"):
+        with pytest.raises(BadOid, match="malformed oid"):
             store.open(bad)
-        with pytest.raises(StoreError, match="malformed oid"):
+        with pytest.raises(BadOid, match="malformed oid"):
             store.upload(bad, 1, path, lambda n: None)
     assert any_store.keys() == set()
 

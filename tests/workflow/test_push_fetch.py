@@ -310,6 +310,8 @@ def test_checkout_of_a_path_that_matches_nothing_fails(repo: Path) -> None:
 def test_a_failed_fetch_names_each_path_once_then_sums_up(folder_store: object, repo: Path, tmp_path: Path) -> None:
     commit_files(repo, {"d/one.bin": b"same bytes", "d/two.bin": b"same bytes", "d/three.bin": b"other"})
     lazy(repo, "remote", "add", "lake", folder_store.url)
+    git(repo, "add", ".lazyconfig")
+    git(repo, "commit", "-q", "-m", "store")
     lazy(repo, "push")
     oid = hashlib.sha256(b"same bytes").hexdigest()
     (folder_store.root / "objects" / oid[:2] / oid[2:4] / oid).unlink()
