@@ -15,9 +15,12 @@ never an error: the push then asks the store, as it would without a record.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3  # imported when a record is first opened: hooks that need none skip it
 
 __all__ = ["StoreRecord"]
 
@@ -36,6 +39,8 @@ class StoreRecord:
         self._broken = False
 
     def _connect(self) -> sqlite3.Connection | None:
+        import sqlite3
+
         if self._db is None and not self._broken:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,6 +61,8 @@ class StoreRecord:
         db = self._connect() if wanted else None
         if db is None:
             return set()
+        import sqlite3
+
         found: set[str] = set()
         try:
             for i in range(0, len(wanted), _BATCH):
@@ -83,11 +90,8 @@ class StoreRecord:
         db = self._connect() if rows else None
         if db is None:
             return
-        self._write(db, statement, rows)
+        import sqlite3
 
-    @staticmethod
-    def _write(db: sqlite3.Connection, statement: str, rows: list[tuple[str, str]]) -> None:
-        """Run ``statement`` for every row in one transaction."""
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
