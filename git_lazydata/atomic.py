@@ -14,7 +14,6 @@ Standard library only: the filter imports this module.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from types import TracebackType
 
@@ -25,7 +24,7 @@ _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | g
 
 def temp_name(name: str) -> str:
     """Return a fresh hidden temp name for a file to be published as ``name``."""
-    return f".{name}.tmp-{secrets.token_hex(8)}"
+    return f".{name}.tmp-{os.urandom(8).hex()}"
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:

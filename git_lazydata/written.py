@@ -26,7 +26,6 @@ Standard library and pointer.py only: the filter imports this module.
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -86,7 +85,7 @@ def write_ledger(entries: list[Written], folder: str) -> str:
         for e in entries
         for field in (e.path, e.oid.encode(), *(str(n).encode() for n in e.ident))
     )
-    return str(write_atomic(os.path.join(folder, PREFIX + secrets.token_hex(8)), data, mode=0o600))
+    return str(write_atomic(os.path.join(folder, PREFIX + os.urandom(8).hex()), data, mode=0o600))
 
 
 def read_ledger(path: str | None) -> dict[bytes, Written]:
