@@ -6,6 +6,7 @@ so isolation is done there and never by patching git_lazydata.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -22,27 +23,64 @@ _UNSET = (
 )
 
 
+#: The user-wide git settings every test starts from, as `git config --global` writes them.
+_BASE_GITCONFIG = """\
+[init]
+\tdefaultBranch = main
+[user]
+\tname = Test
+\temail = test@example.com
+[advice]
+\tdetachedHead = false
+"""
+
+
+def _isolate(env: dict[str, str] | pytest.MonkeyPatch, home: Path, cache: Path) -> None:
+    """Point HOME, git's global config, the cache and AWS's files inside ``home``."""
+    setenv = env.setenv if isinstance(env, pytest.MonkeyPatch) else env.__setitem__
+    for name in _UNSET:
+        if isinstance(env, pytest.MonkeyPatch):
+            env.delenv(name, raising=False)
+        else:
+            env.pop(name, None)
+    setenv("HOME", str(home))
+    setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    setenv("GIT_CONFIG_NOSYSTEM", "1")
+    setenv("GIT_TERMINAL_PROMPT", "0")
+    setenv("LC_ALL", "C")
+    setenv("GIT_LAZY_CACHE_DIR", str(cache))
+    setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
+    setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))
+    setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point HOME, git's global config and the cache at a fresh folder."""
     home = tmp_path / "home"
     home.mkdir()
-    for name in _UNSET:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
-    monkeypatch.setenv("LC_ALL", "C")
-    monkeypatch.setenv("GIT_LAZY_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    for key, value in (
-        ("init.defaultBranch", "main"),
-        ("user.name", "Test"),
-        ("user.email", "test@example.com"),
-        ("advice.detachedHead", "false"),
-    ):
-        subprocess.run(["git", "config", "--global", key, value], check=True)
+    _isolate(monkeypatch, home, tmp_path / "cache")
+    # Written as text: four `git config --global` processes per test add up.
+    (home / ".gitconfig").write_text(_BASE_GITCONFIG)
     return home
+
+
+@pytest.fixture(scope="session")
+def global_install_config(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """What `git lazy install --global` adds to the user's git config, run once.
+
+    Tests that start from a user-wide install append this to their own config instead
+    of starting git-lazy again; tests of `install` itself run the command.
+    """
+    home = tmp_path_factory.mktemp("install-home")
+    env = dict(os.environ)
+    _isolate(env, home, home / "cache")
+    subprocess.run(["git", "lazy", "install", "--global"], env=env, check=True, capture_output=True)
+    return (home / ".gitconfig").read_text()
+
+
+@pytest.fixture
+def installed_globally(isolated_env: Path, global_install_config: str) -> None:
+    """git-lazy installed user-wide, as `git lazy install --global` leaves it."""
+    with open(isolated_env / ".gitconfig", "a") as f:
+        f.write(global_install_config)

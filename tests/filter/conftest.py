@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from lazyhelpers import lazy
 
 
 @pytest.fixture(autouse=True)
-def installed_globally(isolated_env: object) -> None:
-    lazy(None, "install", "--global")
+def _user_wide_install(installed_globally: None) -> None:
+    """Every test here starts with git-lazy installed user-wide."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lazyhelpers import lazy, make_repo
+from lazyhelpers import make_repo
 
 
 @pytest.fixture(autouse=True)
-def installed_globally(isolated_env: object) -> None:
-    lazy(None, "install", "--global")
+def _user_wide_install(installed_globally: None) -> None:
+    """Every test here starts with git-lazy installed user-wide."""
 
 
 @pytest.fixture(params=["folder", "s3", "ssh"])
