@@ -33,8 +33,11 @@ _TRANSIENT_ERRNOS = {errno.EIO, errno.ESTALE, errno.ETIMEDOUT, errno.EAGAIN, err
 class FolderStore:
     """Objects in a folder: ``<root>/objects/ab/cd/<oid>``."""
 
-    #: Transfers cost syscalls, not round trips: the engine uses few threads.
+    #: Reads cost syscalls, not round trips: the engine uses few threads for them.
     local = True
+    #: Each upload ends in fsyncs that wait on the disk with the interpreter released,
+    #: so uploads overlap their waits on as many threads as a remote store gets.
+    durable_uploads = True
 
     def __init__(self, url: StoreURL, **options: Any) -> None:
         """Use the folder named by ``url``; nothing is touched until first use."""
