@@ -20,4 +20,7 @@ fi
 . scripts/venv.sh
 use_venv "$PWD"
 "$python" -m pip install -q --disable-pip-version-check -e '.[test]'
+# The editable install leaves the package uncompiled; where PYTHONDONTWRITEBYTECODE is
+# set, every git-lazy process git starts in the tests would compile it again.
+"$python" -m compileall -q git_lazydata
 exec "$python" -m pytest -n 2 "$@"
