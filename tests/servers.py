@@ -82,7 +82,8 @@ def run_killed_upload(
     env = dict(os.environ, PYTHONPATH=str(Path(git_lazydata.__file__).parents[1]))
     argv = [url, oid, str(size), str(path), str(limit), json.dumps(options)]
     child = subprocess.run(
-        [sys.executable, "-c", _KILLED_UPLOAD, *argv], env=env, capture_output=True, timeout=60
+        # A cap for a hung child, not a timing: a loaded machine may take minutes.
+        [sys.executable, "-c", _KILLED_UPLOAD, *argv], env=env, capture_output=True, timeout=600
     )
     assert child.returncode == -signal.SIGKILL, child.stderr.decode(errors="replace")
 
@@ -102,7 +103,7 @@ class MotoServer:
             f"{self.endpoint}/moto-api/reset-auth", data=count.encode(), method="POST",
             headers={"Content-Type": "text/plain"},  # a form type would hide the body
         )
-        with urllib.request.urlopen(request, timeout=10) as reply:
+        with urllib.request.urlopen(request, timeout=120) as reply:
             assert reply.status == 200
 
     def enforce_auth(self) -> None:
@@ -190,7 +191,7 @@ def keygen(path: Path) -> str:
     return " ".join(path.with_name(path.name + ".pub").read_text().split()[:2])
 
 
-def wait_for_banner(port: int, proc: subprocess.Popen[bytes], deadline: float = 10.0) -> None:
+def wait_for_banner(port: int, proc: subprocess.Popen[bytes], deadline: float = 120.0) -> None:
     """Return once the server on ``port`` sends ``SSH-2.0``; waiting doubles each try."""
     stop = time.monotonic() + deadline
     delay = 0.005
@@ -446,8 +447,12 @@ class TcpProxy:
                 self._cut(src, dst)
                 return
 
-    def wait_up(self, count: int, timeout: float = 30) -> bool:
-        """Block until ``count`` bytes went upstream in total; False on timeout."""
+    def wait_up(self, count: int, timeout: float = 600) -> bool:
+        """Block until ``count`` bytes went upstream in total; False on timeout.
+
+        The timeout only catches a transfer that never comes: it returns as soon as the
+        bytes are there, and a loaded machine can take minutes to start a push.
+        """
         with self._cond:
             return self._cond.wait_for(lambda: self.bytes_up >= count, timeout=timeout)
 
