@@ -35,23 +35,19 @@ _BASE_GITCONFIG = """\
 """
 
 
-def _isolate(env: dict[str, str] | pytest.MonkeyPatch, home: Path, cache: Path) -> None:
-    """Point HOME, git's global config, the cache and AWS's files inside ``home``."""
-    setenv = env.setenv if isinstance(env, pytest.MonkeyPatch) else env.__setitem__
-    for name in _UNSET:
-        if isinstance(env, pytest.MonkeyPatch):
-            env.delenv(name, raising=False)
-        else:
-            env.pop(name, None)
-    setenv("HOME", str(home))
-    setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-    setenv("GIT_CONFIG_NOSYSTEM", "1")
-    setenv("GIT_TERMINAL_PROMPT", "0")
-    setenv("LC_ALL", "C")
-    setenv("GIT_LAZY_CACHE_DIR", str(cache))
-    setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
-    setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))
-    setenv("AWS_EC2_METADATA_DISABLED", "true")
+def _isolated_vars(home: Path, cache: Path) -> dict[str, str]:
+    """The environment that points HOME, git's global config, the cache and AWS's files inside ``home``."""
+    return {
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "LC_ALL": "C",
+        "GIT_LAZY_CACHE_DIR": str(cache),
+        "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws" / "credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +55,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point HOME, git's global config and the cache at a fresh folder."""
     home = tmp_path / "home"
     home.mkdir()
-    _isolate(monkeypatch, home, tmp_path / "cache")
+    for name in _UNSET:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in _isolated_vars(home, tmp_path / "cache").items():
+        monkeypatch.setenv(name, value)
     # Written as text: four `git config --global` processes per test add up.
     (home / ".gitconfig").write_text(_BASE_GITCONFIG)
     return home
@@ -73,8 +72,7 @@ def global_install_config(tmp_path_factory: pytest.TempPathFactory) -> str:
     of starting git-lazy again; tests of `install` itself run the command.
     """
     home = tmp_path_factory.mktemp("install-home")
-    env = dict(os.environ)
-    _isolate(env, home, home / "cache")
+    env = {k: v for k, v in os.environ.items() if k not in _UNSET} | _isolated_vars(home, home / "cache")
     subprocess.run(["git", "lazy", "install", "--global"], env=env, check=True, capture_output=True)
     return (home / ".gitconfig").read_text()
 
