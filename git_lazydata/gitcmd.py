@@ -24,7 +24,9 @@ __all__ = [
     "blob_sizes",
     "existing",
     "git",
+    "git_error",
     "git_lines_z",
+    "git_run",
     "git_shown",
 ]
 
@@ -44,6 +46,25 @@ def _argv(args: Sequence[str], with_filter: bool) -> list[str]:
     return [git_executable(), *(() if with_filter else NO_FILTER), *args]
 
 
+def git_run(
+    *args: str,
+    cwd: str | os.PathLike[str] | None = None,
+    input: bytes | None = None,
+    with_filter: bool = False,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git, capturing its output, whatever its exit status."""
+    return subprocess.run(_argv(args, with_filter), cwd=cwd, input=input, capture_output=True, env=env, check=False)
+
+
+def git_error(stderr: bytes, command: str, returncode: int) -> str:
+    """git's own first error line from ``stderr``, without its ``fatal:`` prefix."""
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    message = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), "")
+    message = message or (lines[-1] if lines else f"git {command} exited {returncode}")
+    return message.removeprefix("fatal: ").removeprefix("error: ")
+
+
 def git(
     *args: str,
     cwd: str | os.PathLike[str] | None = None,
@@ -53,19 +74,9 @@ def git(
     env: dict[str, str] | None = None,
 ) -> bytes:
     """Run git and return its stdout; raise GitError with git's message on failure."""
-    proc = subprocess.run(
-        _argv(args, with_filter),
-        cwd=cwd,
-        input=input,
-        capture_output=True,
-        env=env,
-        check=False,
-    )
+    proc = git_run(*args, cwd=cwd, input=input, with_filter=with_filter, env=env)
     if check and proc.returncode != 0:
-        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        message = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), "")
-        message = message or (lines[-1] if lines else f"git {args[0]} exited {proc.returncode}")
-        raise GitError(message.removeprefix("fatal: ").removeprefix("error: "))
+        raise GitError(git_error(proc.stderr, args[0], proc.returncode))
     return proc.stdout
 
 

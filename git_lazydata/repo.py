@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import LazyError
-from .gitcmd import GitError, blob_contents, blob_sizes, git, git_lines_z
+from .gitcmd import blob_contents, blob_sizes, git, git_error, git_lines_z, git_run
 from .pointer import MAX_POINTER_SIZE, Pointer, parse
 
 __all__ = [
@@ -44,18 +44,17 @@ class Repo:
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] | None = None) -> Repo:
         """Ask git where the repository around ``cwd`` is; raise LazyError outside one."""
-        try:
-            out = git(
-                "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir",
-                "--git-path", "hooks", "--is-bare-repository", cwd=cwd,
-            )
-        except GitError as exc:
-            raise LazyError(f"not in a git repository ({exc})") from None
-        git_dir, common_dir, hooks_dir, bare = out.decode("utf-8", "surrogateescape").splitlines()
-        work_tree = None
-        if bare != "true":
-            top = git("rev-parse", "--show-toplevel", cwd=cwd, check=False).decode().strip()
-            work_tree = Path(top) if top else None
+        # One call: git prints each answer in turn and stops at --show-toplevel, with an
+        # error, where there is no work tree (a bare repository, or inside .git).
+        proc = git_run(
+            "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir",
+            "--git-path", "hooks", "--is-bare-repository", "--show-toplevel", cwd=cwd,
+        )
+        lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+        if len(lines) < 4:
+            raise LazyError(f"not in a git repository ({git_error(proc.stderr, 'rev-parse', proc.returncode)})")
+        git_dir, common_dir, hooks_dir, bare = lines[:4]
+        work_tree = Path(lines[4]) if bare != "true" and len(lines) > 4 and lines[4] else None
         return cls(Path(git_dir), Path(common_dir), Path(hooks_dir), work_tree)
 
     def require_work_tree(self) -> Path:

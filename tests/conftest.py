@@ -7,10 +7,13 @@ so isolation is done there and never by patching git_lazydata.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from lazyhelpers import make_repo
 
 pytest_plugins = ["servers"]
 
@@ -82,3 +85,33 @@ def installed_globally(isolated_env: Path, global_install_config: str) -> None:
     """git-lazy installed user-wide, as `git lazy install --global` leaves it."""
     with open(isolated_env / ".gitconfig", "a") as f:
         f.write(global_install_config)
+
+
+@pytest.fixture(scope="session")
+def _tracked_repo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository made once with the real commands: init, `install --local`, `*.bin` tracked and committed."""
+    home = tmp_path_factory.mktemp("template-home")
+    env = {k: v for k, v in os.environ.items() if k not in _UNSET} | _isolated_vars(home, home / "cache")
+    (home / ".gitconfig").write_text(_BASE_GITCONFIG)
+    return make_repo(home / "repo", "*.bin", env=env)
+
+
+@pytest.fixture
+def new_repo(_tracked_repo_template: Path) -> Callable[[Path], Path]:
+    """Make a repository at a path, as `make_repo(path, "*.bin")` would, by copying one made once.
+
+    A copy holds nothing that names its place: git finds the work tree from the
+    folder, and the index's file times only make git look at the files once again.
+    """
+
+    def make(path: Path) -> Path:
+        shutil.copytree(_tracked_repo_template, path, symlinks=True)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def repo(tmp_path: Path, new_repo: Callable[[Path], Path]) -> Path:
+    """A repository with git-lazy installed and `*.bin` tracked and committed."""
+    return new_repo(tmp_path / "repo")

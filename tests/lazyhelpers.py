@@ -39,15 +39,15 @@ def lazy(repo: Path | str | None, *args: str, input: bytes | None = None, check:
     return git(repo, "lazy", *args, input=input, check=check, env=env)
 
 
-def make_repo(path: Path, *patterns: str) -> Path:
+def make_repo(path: Path, *patterns: str, env: dict[str, str] | None = None) -> Path:
     """Create a repository with git-lazy installed and ``patterns`` tracked and committed."""
     path.mkdir(parents=True, exist_ok=True)
-    git(path, "init", "-q")
-    lazy(path, "install", "--local")
+    git(path, "init", "-q", env=env)
+    lazy(path, "install", "--local", env=env)
     if patterns:
-        lazy(path, "track", *patterns)
-        git(path, "add", ".gitattributes")
-        git(path, "commit", "-q", "-m", "track")
+        lazy(path, "track", *patterns, env=env)
+        git(path, "add", ".gitattributes", env=env)
+        git(path, "commit", "-q", "-m", "track", env=env)
     return path
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import resource
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,6 @@ from lazyhelpers import (
     cache_dir,
     git,
     lazy,
-    make_repo,
     pointer_text,
     sha256_file,
     write_stream,
@@ -22,11 +21,6 @@ from lazyhelpers import (
 
 #: git options that check out or add with our filter off (what a filter-less git sees).
 NOFILTER = ("-c", "filter.lazy.process=", "-c", "filter.lazy.required=false")
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo", "*.bin")
 
 
 def commit_all(repo: Path, message: str = "data") -> None:
@@ -207,8 +201,8 @@ def test_git_dir_and_work_tree_variables(repo: Path, tmp_path: Path) -> None:
     assert lazy(tmp_path, "ls-files", env=env).stdout.decode().endswith("* a.bin (11 B)\n")
 
 
-def test_repo_path_with_spaces(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "my data repo", "*.bin")
+def test_repo_path_with_spaces(tmp_path: Path, new_repo: Callable[[Path], Path]) -> None:
+    repo = new_repo(tmp_path / "my data repo")
     (repo / "a.bin").write_bytes(b"spaces")
     commit_all(repo)
     switch_away_and_back(repo)
@@ -224,20 +218,6 @@ def test_add_from_a_subfolder_and_status_after_commit(repo: Path) -> None:
     git(repo, "commit", "-q", "-m", "many")
     assert_clean_status(repo)
     assert len(lazy(repo, "ls-files").stdout.splitlines()) == 30
-
-
-@pytest.mark.slow
-def test_multi_gib_file_streams_with_flat_memory(repo: Path) -> None:
-    size = (2 << 30) + 12345
-    oid = write_stream(repo / "huge.bin", size, seed=7)
-    commit_all(repo)
-    assert_pointer(repo, "HEAD", "huge.bin", oid, size)
-    switch_away_and_back(repo)
-    assert sha256_file(repo / "huge.bin") == oid
-    assert_clean_status(repo)
-    # ru_maxrss of children covers git and every git-lazy process it started.
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    assert peak_mib < 150, f"peak RSS {peak_mib:.0f} MiB"
 
 
 def test_merge_materializes_big_files_through_post_merge(repo: Path) -> None:

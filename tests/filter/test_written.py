@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from lazyhelpers import assert_clean_status, cache_dir, git, lazy, make_repo, pointer_text
+from lazyhelpers import assert_clean_status, cache_dir, git, lazy, pointer_text
 from test_protocol import HANDSHAKE, pkt
 
 from git_lazydata.pointer import parse
@@ -77,8 +77,7 @@ def test_a_ledger_that_is_not_ours_is_ignored(tmp_path: Path) -> None:
     assert read_ledger(None) == {}
 
 
-def test_materialized_files_are_fresh_in_the_index_and_the_ledger_is_gone(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "repo", "*.bin")
+def test_materialized_files_are_fresh_in_the_index_and_the_ledger_is_gone(repo: Path, tmp_path: Path) -> None:
     for i in range(3):
         (repo / f"f{i}.bin").write_bytes(os.urandom(100_000 + i))
     git(repo, "add", "-A")
@@ -98,10 +97,9 @@ def test_materialized_files_are_fresh_in_the_index_and_the_ledger_is_gone(tmp_pa
     assert not [p for p in (cache_dir() / "tmp").iterdir() if p.name.startswith("written-")]
 
 
-def test_a_same_size_write_right_after_materializing_is_seen(tmp_path: Path) -> None:
+def test_a_same_size_write_right_after_materializing_is_seen(repo: Path, tmp_path: Path) -> None:
     # File times move in clock ticks; a write in the tick of ours must still change
     # what clean compares, or git would keep the pointer for new bytes.
-    repo = make_repo(tmp_path / "repo", "*.bin")
     (repo / "a.bin").write_bytes(b"A" * 70000)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "data")
