@@ -73,6 +73,14 @@ def install(scope: str) -> None:
             click.echo(f"Hook {change.name}: kept your hook as {change.name}.pre-git-lazy; it still runs first.")
     if result.hooks:
         click.echo(f"Hooks installed in {result.hooks_dir}.")
+    _say_held(result.held)
+
+
+def _say_held(held: list[tuple[str, str]]) -> None:
+    for name, folder in held:
+        click.echo(f"Store {printable(name)!r} is a folder named by the repository ({printable(folder)}): "
+                   f"not accepted for push; if you trust it, run 'git lazy remote accept {printable(name)}'.",
+                   err=True)
 
 
 @cli.command()
@@ -337,6 +345,7 @@ def clone(url: str, directory: str | None, include: tuple[str, ...], exclude: tu
     result = run(url, directory, cwd=Path.cwd(), include=list(include), exclude=list(exclude),
                  quiet=quiet, jobs=jobs, progress=_progress("Downloading", quiet))
     _render_fetch(result.fetched, quiet)
+    _say_held(result.held)
 
 
 def _quote(path: str) -> str:

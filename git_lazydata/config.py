@@ -60,6 +60,8 @@ class LazyConfig:
     fetchexclude: list[str] = field(default_factory=list)
     concurrency: int | None = None  # lazy.concurrency; None: the engine's default
     warnings: list[str] = field(default_factory=list)
+    #: stores of .lazyconfig left out, and why
+    ignored: dict[str, str] = field(default_factory=dict)
 
     def fetch_pathspecs(self) -> list[str] | None:
         """Pathspecs selecting what hooks and ``pull`` fetch; None means everything."""
@@ -80,9 +82,15 @@ class LazyConfig:
             if not self.remotes:
                 raise self.no_store()
             raise ConfigError("several stores and no default; name one, or set 'git lazy remote default NAME'")
-        if name not in self.remotes:
-            raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
-        return self.remotes[name]
+        return self.remote(name)
+
+    def remote(self, name: str) -> Remote:
+        """Return store ``name``; the error says why when ``.lazyconfig`` names it but it is not used."""
+        if name in self.remotes:
+            return self.remotes[name]
+        if name in self.ignored:
+            raise ConfigError(f"store {name!r} of {LAZYCONFIG} is not used: {self.ignored[name]}")
+        raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
 
 
 def pathspecs(patterns: list[str], *, exclude: bool = False) -> list[str]:
@@ -116,9 +124,11 @@ def _read_committed(text: bytes, cfg: LazyConfig) -> dict[str, dict[str, str]]:
 
     remotes: dict[str, dict[str, str]] = {}
     try:
-        parsed = ConfigFile.from_file(io.BytesIO(text))
-    except Exception as exc:  # dulwich raises ValueError and friends on bad syntax
-        cfg.warnings.append(f"{LAZYCONFIG} could not be read ({exc}); ignoring it")
+        # Never [include]: a committed file must not make git-lazy read another file.
+        parsed = ConfigFile.from_file(io.BytesIO(text), expand_includes=False)
+    except Exception:  # dulwich raises ValueError and friends on bad syntax
+        # dulwich's message quotes the offending line: it is not repeated to the user.
+        cfg.warnings.append(f"{LAZYCONFIG} is not in git config syntax; ignoring it")
         return remotes
     for section in parsed.sections():
         if section[0] != b"lazy":
@@ -169,9 +179,11 @@ def load_config(work_tree: Path, *, committed: bytes | None = None) -> LazyConfi
         url = keys.get("url", "")
         try:
             if parse_store_url(url, base=work_tree).has_password:
+                cfg.ignored[name] = "it has a password in its URL"
                 cfg.warnings.append(f"{LAZYCONFIG}: store {name!r} has a password in its URL; ignoring it")
                 continue
         except ConfigError as exc:
+            cfg.ignored[name] = str(exc)
             cfg.warnings.append(f"{LAZYCONFIG}: store {name!r}: {exc}")
             continue
         merged[name] = dict(keys)

@@ -28,6 +28,7 @@ from .cache import CHUNK, Cache
 from .errors import LazyError
 from .pointer import MAX_POINTER_SIZE, Pointer, parse
 from .settings import Settings, git_executable, trace_enabled, written_ledger
+from .terminal import say
 from .written import Written, read_ledger
 
 __all__ = ["Content", "Filter", "main"]
@@ -271,15 +272,18 @@ def _ensure_hooks(report: Callable[[str], None]) -> None:
     A user-wide install reaches every clone through the filter, but hooks live per
     repository: this is what makes ``git clone`` run post-checkout. Only the
     default hooks folder inside the git dir is touched; a ``core.hooksPath``
-    elsewhere is the user's to manage with ``git lazy install``.
+    elsewhere is the user's to manage with ``git lazy install``. A bare repository
+    (a server's, or one ``git archive`` reads) has no checkout to bring data to and
+    is never written.
     """
     proc = subprocess.run(
-        [git_executable(), "rev-parse", "--path-format=absolute", "--git-common-dir", "--git-path", "hooks"],
+        [git_executable(), "rev-parse", "--path-format=absolute", "--git-common-dir", "--git-path", "hooks",
+         "--is-bare-repository"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False,
     )
     lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
-    if proc.returncode != 0 or len(lines) != 2:
-        return  # not in a repository (git archive, hash-object outside one)
+    if proc.returncode != 0 or len(lines) != 3 or lines[2] != "false":
+        return  # bare, or not in a repository (hash-object outside one)
     common, hooks_dir = Path(lines[0]), Path(lines[1])
     from .hookfiles import HOOKS, install_hooks
 
@@ -298,16 +302,12 @@ def main(argv: list[str]) -> int:
     inp = open(sys.stdin.fileno(), "rb", buffering=CHUNK, closefd=False)
     out = open(sys.stdout.fileno(), "wb", buffering=CHUNK, closefd=False)
 
-    def report(message: str) -> None:
-        sys.stderr.write(f"git-lazy: {message}\n")
-        sys.stderr.flush()
-
     try:
         settings = Settings.load()
         filt = Filter(Cache(settings.cache_root), settings.smudge_max, read_ledger(written_ledger()))
         if command == "filter-process":
-            _ensure_hooks(report)
-            serve(filt, inp, out, report)
+            _ensure_hooks(say)
+            serve(filt, inp, out, say)
             return 0
         content = Content(iter(lambda: inp.read(CHUNK), b""))
         path = argv[-1] if len(argv) > 1 else ""
@@ -323,7 +323,7 @@ def main(argv: list[str]) -> int:
     except (OSError, EOFError, LazyError, pktline.ProtocolError) as exc:
         if trace_enabled():
             raise
-        report(f"{command}: {_describe(exc)}")
+        say(f"{command}: {_describe(exc)}")
         return 2
     except KeyboardInterrupt:
         return 130

@@ -37,16 +37,11 @@ from .repo import (
     pointer_entries,
 )
 from .settings import skip_push, trace_enabled
-from .terminal import path_text, printable
+from .terminal import path_text, say
 
 __all__ = ["main", "merge_driver", "parse_push_lines", "push_is_dry_run"]
 
 NULL_SHA = {"0" * 40, "0" * 64}
-
-
-def _say(message: str) -> None:
-    sys.stderr.write(f"git-lazy: {message}\n")
-    sys.stderr.flush()
 
 
 def _run_chained(repo: Repo, name: str, args: list[str], stdin: bytes | None) -> int:
@@ -94,7 +89,7 @@ def _bring(ctx: Context, old: str | None, new: str) -> None:
     failure = None
     if wanted and not ctx.config.remotes:
         if any(not ctx.cache.has(e.pointer.oid) for e in wanted):
-            _say("files not in the cache stay pointers: no store is configured to fetch them from "
+            say("files not in the cache stay pointers: no store is configured to fetch them from "
                  "(add one with 'git lazy remote add NAME URL')")
     elif wanted:
         try:
@@ -107,13 +102,13 @@ def _bring(ctx: Context, old: str | None, new: str) -> None:
                 path, reason = failures[0]
                 failure = (len(failures), f"{path_text(path)}: {reason}")
             for message in result.warnings:
-                _say(f"warning: {printable(message)}")
+                say(f"warning: {message}")
     written = materialize(work_tree, entries, ctx.cache)
     for path, reason in written.skipped:
-        _say(f"skipped {path_text(path)}: {reason}")
+        say(f"skipped {path_text(path)}: {reason}")
     if failure is not None and failure[0]:
         count, reason = failure
-        _say(f"{count} file(s) not downloaded ({printable(reason)}); "
+        say(f"{count} file(s) not downloaded ({reason}); "
              "run 'git lazy pull' to fetch them when the store can be reached")
 
 
@@ -226,16 +221,16 @@ def pre_push(ctx: Context, args: list[str], stdin: bytes | None) -> None:
     sync.check_pushable(ctx, remote)
     if push_is_dry_run():
         objects = len({e.pointer.oid for e in entries})
-        _say(f"dry run: {objects} object(s) would be checked against {remote.name}; nothing uploaded")
+        say(f"dry run: {objects} object(s) would be checked against {remote.name}; nothing uploaded")
         return
     result = sync.push(ctx, remote, entries, progress=make_progress(f"Uploading to {remote.name}", 0, 0))
     for message in result.warnings:
-        _say(f"warning: {printable(message)}")
+        say(f"warning: {message}")
     if not result.ok:
         failed = result.transfer.failed
         named = {oid: paths[0] for oid, paths in result.paths.items()}
         for oid, reason in sorted(failed.items(), key=lambda item: named.get(item[0], b"")):
-            _say(f"cannot upload {path_text(named.get(oid, oid.encode()))}: {printable(reason)}")
+            say(f"cannot upload {path_text(named.get(oid, oid.encode()))}: {reason}")
         raise LazyError(f"{len(failed)} object(s) could not be uploaded to {remote.name}")
 
 
@@ -245,7 +240,7 @@ _HANDLERS = {"pre-push": pre_push, "post-checkout": post_checkout, "post-merge":
 def main(args: list[str]) -> int:
     """Entry point for ``git-lazy hook NAME ARGS...``."""
     if not args or args[0] not in _HANDLERS:
-        _say(f"unknown hook {printable(args[0]) if args else ''!r}; expected one of {', '.join(HOOKS)}")
+        say(f"unknown hook {args[0] if args else ''!r}; expected one of {', '.join(HOOKS)}")
         return 2
     name, rest = args[0], args[1:]
     stdin = sys.stdin.buffer.read() if name == "pre-push" else None  # always read it all
@@ -266,15 +261,15 @@ def main(args: list[str]) -> int:
         if trace_enabled():
             raise
         stopped = "; push stopped, nothing was sent to the git remote" if stops else ""
-        _say(f"{name}: {printable(str(exc))}{stopped}")
+        say(f"{name}: {exc}{stopped}")
         return exc.exit_code if stops else 0
     except KeyboardInterrupt:
-        _say(f"{name}: interrupted")
+        say(f"{name}: interrupted")
         return 130 if stops else 0
     except Exception as exc:  # a bug must not leave a traceback in the user's checkout
         if trace_enabled():
             raise
-        _say(f"{name}: internal error: {type(exc).__name__}: {printable(str(exc))} "
+        say(f"{name}: internal error: {type(exc).__name__}: {exc} "
              "(run again with GIT_LAZY_TRACE=1 for the traceback)")
         return 2 if stops else 0
 
@@ -287,7 +282,7 @@ def merge_driver(argv: list[str]) -> int:
     with a conflict, and the index keeps both sides for ``git checkout --ours/--theirs``.
     """
     path = path_text(argv[3]) if len(argv) > 3 else "a git-lazy file"
-    _say(f"{path}: both sides changed this data file, and data files are not merged line by line; "
+    say(f"{path}: both sides changed this data file, and data files are not merged line by line; "
          f"keep one side with 'git checkout --ours -- {path}' or 'git checkout --theirs -- {path}', "
          "then 'git add' it")
     return 1

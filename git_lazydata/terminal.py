@@ -8,7 +8,9 @@ sees. Everything printed that did not come from git-lazy itself goes through
 
 from __future__ import annotations
 
-__all__ = ["path_text", "printable"]
+import sys
+
+__all__ = ["path_text", "printable", "say"]
 
 
 def printable(text: str) -> str:
@@ -31,3 +33,10 @@ def path_text(path: bytes | str) -> str:
     if isinstance(path, bytes):
         path = path.decode("utf-8", "backslashreplace")
     return printable(path)
+
+
+def say(message: str) -> None:
+    """Write ``git-lazy: <message>`` on stderr, escaped whatever it holds: the line of the
+    filter and the hooks, where no command line parser is loaded."""
+    sys.stderr.write(f"git-lazy: {printable(message)}\n")
+    sys.stderr.flush()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 __all__ = [
     "assert_clean_status",
+    "commit_files",
+    "store_objects",
     "assert_pointer",
     "bare_repo",
     "cache_objects",
@@ -125,3 +127,18 @@ def cache_objects(cache: Path) -> set[str]:
 def is_pointer(path: Path) -> bool:
     """The work-tree file holds a pointer, not content."""
     return path.read_bytes().startswith(b"version https://git-lfs.github.com/spec/v1\n")
+
+
+def commit_files(repo: Path, files: dict[str, bytes]) -> dict[str, str]:
+    """Write ``files`` (path: bytes), add and commit everything; return {path: sha256}."""
+    for name, data in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_bytes(data)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "data")
+    return {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+
+
+def store_objects(root: Path) -> list[str]:
+    """The oids a folder store holds, sorted."""
+    return sorted(p.name for p in (root / "objects").rglob("*") if p.is_file())

@@ -10,7 +10,7 @@ them), and fetches the included files in parallel.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..context import Context
@@ -30,6 +30,8 @@ class CloneResult:
 
     path: Path
     fetched: SyncResult
+    #: committed folder stores left unaccepted for push: (name, folder)
+    held: list[tuple[str, str]] = field(default_factory=list)
 
 
 def default_directory(url: str) -> str:
@@ -56,9 +58,9 @@ def clone(url: str, directory: str | None, *, cwd: Path, include: list[str], exc
         raise LazyError(f"destination {str(target)!r} already exists and is not an empty folder")
     git_shown("clone", *(["-q"] if quiet else []), "--", url, str(target), cwd=cwd)
     ctx = Context.open(target)
-    install(ctx, "local")
+    installed = install(ctx, "local")
     for key, values in (("lazy.fetchinclude", include), ("lazy.fetchexclude", exclude)):
         if values:
             git("config", "--local", key, ",".join(values), cwd=target)
     ctx.reload_config()
-    return CloneResult(target, pull(ctx, jobs=jobs, progress=progress))
+    return CloneResult(target, pull(ctx, jobs=jobs, progress=progress), installed.held)

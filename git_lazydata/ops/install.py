@@ -30,6 +30,8 @@ class InstallResult:
     scope: str
     hooks: list[HookChange] = field(default_factory=list)
     hooks_dir: str | None = None
+    #: committed folder stores left unaccepted for push: (name, folder)
+    held: list[tuple[str, str]] = field(default_factory=list)
 
 
 def install(ctx: Context | None, scope: str = "global") -> InstallResult:
@@ -41,11 +43,13 @@ def install(ctx: Context | None, scope: str = "global") -> InstallResult:
         git("config", f"--{scope}", "--replace-all", key, value, cwd=cwd)
     if ctx is None:
         return InstallResult(scope)
+    held = []
     if ctx.repo.work_tree is not None:
         from .remote import accept_committed
 
-        accept_committed(ctx)  # installing in a clone is consent to push to its stores
-    return InstallResult(scope, install_hooks(ctx.repo.hooks_dir), str(ctx.repo.hooks_dir))
+        # Installing in a clone is consent to push to its stores, but for folders.
+        held = [(r.name, r.parsed(ctx.work_tree).path) for r in accept_committed(ctx)]
+    return InstallResult(scope, install_hooks(ctx.repo.hooks_dir), str(ctx.repo.hooks_dir), held)
 
 
 def uninstall(ctx: Context | None, scope: str = "global") -> InstallResult:

@@ -108,8 +108,7 @@ def set_url(ctx: Context, name: str, url: str, *, endpoint: str | None = None) -
     """Change the URL (and endpoint) of store ``name`` where it is defined."""
     parsed = _checked(ctx, name, url, endpoint)
     cfg = ctx.reload_config()
-    if name not in cfg.remotes:
-        raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
+    current = cfg.remote(name)
     local = git("config", "--local", "--get", f"lazy.remote.{name}.url", cwd=ctx.work_tree, check=False).strip()
     warning = None
     if parsed.has_password and not local:
@@ -119,7 +118,7 @@ def set_url(ctx: Context, name: str, url: str, *, endpoint: str | None = None) -
     _set(ctx, in_git_config, f"lazy.remote.{name}.url", url)
     if endpoint is not None:
         _set(ctx, in_git_config, f"lazy.remote.{name}.endpoint", endpoint)
-    _record_acceptance(ctx, name, url, endpoint if endpoint is not None else cfg.remotes[name].endpoint)
+    _record_acceptance(ctx, name, url, endpoint if endpoint is not None else current.endpoint)
     ctx.reload_config()
     return AddResult(".git/config" if in_git_config else LAZYCONFIG, warning, created)
 
@@ -130,9 +129,10 @@ def list_remotes(ctx: Context) -> LazyConfig:
 
 
 def remove(ctx: Context, name: str) -> None:
-    """Forget store ``name`` in this repository (nothing in the store is deleted)."""
-    if name not in ctx.reload_config().remotes:
-        raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
+    """Forget store ``name`` in this repository (nothing in the store is deleted), used or not."""
+    cfg = ctx.reload_config()
+    if name not in cfg.ignored:
+        cfg.remote(name)
     for where in (["--local"], ["--file", LAZYCONFIG]):
         try:
             git("config", *where, "--remove-section", f"lazy.remote.{name}", cwd=ctx.work_tree)
@@ -146,28 +146,33 @@ def remove(ctx: Context, name: str) -> None:
 
 def set_default(ctx: Context, name: str, *, local: bool = False) -> None:
     """Make ``name`` the store that push uses by default."""
-    if name not in ctx.reload_config().remotes:
-        raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
+    ctx.reload_config().remote(name)
     _set(ctx, local, "lazy.remote", name)
     ctx.reload_config()
 
 
 def accept(ctx: Context, name: str) -> Remote:
     """Accept the current URL of store ``name`` for push from this clone."""
-    remote = ctx.reload_config().remotes.get(name)
-    if remote is None:
-        raise ConfigError(f"no store named {name!r} (see 'git lazy remote list')")
+    remote = ctx.reload_config().remote(name)
     _record_acceptance(ctx, name, remote.url, remote.endpoint)
     ctx.reload_config()
     return remote
 
 
 def accept_committed(ctx: Context) -> list[Remote]:
-    """Record the URLs of the committed stores as accepted for push (on install)."""
-    accepted = []
+    """Accept the committed stores for push (on install); return the folder stores held back.
+
+    Reading from any store is safe (every byte is verified), but a folder named by
+    committed content could be anywhere on this machine: pushing there waits for
+    ``git lazy remote accept NAME``.
+    """
+    held = []
     for remote in ctx.reload_config().remotes.values():
-        if remote.unaccepted:
+        if not remote.unaccepted:
+            continue
+        if remote.parsed(ctx.work_tree).scheme == "file":
+            held.append(remote)
+        else:
             _record_acceptance(ctx, remote.name, remote.url, remote.endpoint)
-            accepted.append(remote)
     ctx.reload_config()
-    return accepted
+    return held

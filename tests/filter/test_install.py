@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,20 @@ def test_track_refuses_git_files(repo: Path, pattern: str) -> None:
     assert proc.stderr.decode().startswith("git-lazy: refusing to track")
     assert len(proc.stderr.splitlines()) == 1
     assert not (repo / ".gitattributes").exists()
+
+
+def test_the_filter_never_writes_hooks_into_a_bare_repository(
+    new_repo: Callable[[Path], Path], tmp_path: Path
+) -> None:
+    src = new_repo(tmp_path / "src")
+    (src / "a.bin").write_bytes(b"data")
+    git(src, "add", "a.bin")
+    git(src, "commit", "-q", "-m", "data")
+    bare = tmp_path / "bare.git"
+    git(None, "clone", "-q", "--bare", str(src), str(bare))
+    archive = git(bare, "archive", "HEAD", "a.bin").stdout  # runs the filter (user-wide install)
+    assert b"data" in archive
+    assert not [name for name in HOOKS if (bare / "hooks" / name).exists()]
 
 
 def test_commands_outside_a_repository_give_one_line(tmp_path: Path) -> None:

@@ -94,6 +94,7 @@ def test_a_team_works_through_plain_git(team_store: tuple[Any, Reach], tmp_path:
     env_b = reach.env
     git(None, "lazy", "clone", "-q", "--include", "data/a/**", str(origin), str(tmp_path / "b"), env=env_b)
     b = tmp_path / "b"
+    lazy(b, "remote", "accept", "lake", env=env_b)  # B trusts the store, as the clone told B to for a folder
     assert (b / "data/a/two.bin").read_bytes() == b"two\n" * 100
     assert hashlib.sha256((b / "data/a/one.bin").read_bytes()).hexdigest() == oids["data/a/one.bin"]
     assert is_pointer(b / "data/b/big.bin") and is_pointer(b / "data/b/small.bin")
