@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .urls import StoreURL, register_secret
+from .urls import StoreURL, check_credential, register_secret
 
 __all__ = ["endpoint_from_env", "resolve_credentials"]
 
@@ -56,6 +56,13 @@ def _mc_credentials(endpoint: str | None) -> tuple[str, str, str] | None:
     return None
 
 
+def _checked(key: str | None, secret: str | None, token: str | None) -> None:
+    """Refuse credentials that hold CR, LF or NUL before any request is signed with them."""
+    check_credential(key, "the S3 access key")
+    check_credential(secret, "the S3 secret key")
+    check_credential(token, "the S3 session token")
+
+
 def resolve_credentials(url: StoreURL, endpoint: str | None, session: Any) -> tuple[dict[str, str] | None, str]:
     """Resolve credentials in DESIGN.md's order: (client keyword arguments, where from).
 
@@ -64,6 +71,7 @@ def resolve_credentials(url: StoreURL, endpoint: str | None, session: Any) -> tu
     def keys(key: str, secret: str, token: str | None = None) -> dict[str, str]:
         register_secret(secret)
         register_secret(token)
+        _checked(key, secret, token)
         found = {"aws_access_key_id": key, "aws_secret_access_key": secret}
         return {**found, "aws_session_token": token} if token else found
 
@@ -80,6 +88,7 @@ def resolve_credentials(url: StoreURL, endpoint: str | None, session: Any) -> tu
         frozen = chain.get_frozen_credentials()
         register_secret(frozen.secret_key)
         register_secret(frozen.token)
+        _checked(frozen.access_key, frozen.secret_key, frozen.token)
         # No explicit keys: boto3 keeps refreshing temporary credentials itself.
         return {}, f"the AWS credentials from {chain.method} (~/.aws/credentials, AWS_PROFILE)"
     mc = _mc_credentials(endpoint)

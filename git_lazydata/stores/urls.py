@@ -29,6 +29,7 @@ from ..errors import ConfigError
 
 __all__ = [
     "StoreURL",
+    "check_credential",
     "parse_store_url",
     "redact",
     "register_secret",
@@ -145,6 +146,13 @@ def _check_user(text: str, user: str) -> str:
     return user
 
 
+def check_credential(value: str | None, what: str) -> None:
+    """Refuse a credential holding CR, LF or NUL, without echoing it: such bytes would
+    split the request or the header they are sent in."""
+    if value and any(ch in value for ch in "\r\n\0"):
+        raise ConfigError(f"{what} contains a newline, carriage return or NUL; refusing to send it")
+
+
 def _split_netloc(text: str, netloc: str) -> tuple[str, str, str, int | None]:
     """Split ``user:password@host:port``; IPv6 hosts come in brackets."""
     userinfo, _, hostport = netloc.partition("@") if "@" in netloc else ("", "", netloc)
@@ -164,7 +172,10 @@ def _split_netloc(text: str, netloc: str) -> tuple[str, str, str, int | None]:
         port = int(port_text)
     elif hostport.endswith(":"):
         raise _fail(text, "empty port")
-    return unquote(user), unquote(password), host, port
+    user, password = unquote(user), unquote(password)
+    check_credential(user, "the user name in the store URL")
+    check_credential(password, "the password in the store URL")
+    return user, password, host, port
 
 
 def _cut_netloc(rest: str) -> tuple[str, str]:

@@ -171,6 +171,36 @@ def test_password_never_shown(text: str) -> None:
     assert not parse_store_url("s3://b/p").has_password
 
 
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        ("s3://AKID:top%0Asecret@minio:9000/b", "password"),
+        ("s3://AK%0DID:topsecret@minio:9000/b", "user name"),
+        ("ssh://us%00er@host/srv", "user name"),
+    ],
+)
+def test_credentials_in_a_url_holding_a_newline_or_nul_are_refused_unshown(text: str, what: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_store_url(text)
+    assert str(info.value) == f"the {what} in the store URL contains a newline, carriage return or NUL; refusing to send it"
+
+
+@pytest.mark.parametrize("var", ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"])
+def test_credentials_from_the_environment_holding_a_newline_are_refused_unshown(
+    var: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from git_lazydata.stores.s3_credentials import resolve_credentials
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI",
+                        "AWS_SESSION_TOKEN": "FwoGZXIvYXdz"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(var, os.environ[var] + "\r\nX-Injected: 1")
+    with pytest.raises(ConfigError) as info:
+        resolve_credentials(parse_store_url("s3://bucket/p"), None, session=None)
+    assert "contains a newline, carriage return or NUL" in str(info.value)
+    assert "Injected" not in str(info.value) and os.environ[var][:8] not in str(info.value)
+
+
 def test_bad_url_message_hides_the_password() -> None:
     with pytest.raises(ConfigError) as info:
         parse_store_url("s3://AKID:Top/Secret+Key@host:99999/b")
