@@ -299,6 +299,8 @@ def _render_fetch(result: SyncResult, quiet: bool) -> None:
             err=True,
         )
     _failures(result, "downloaded")
+    if result.checkout and result.checkout.skipped:
+        raise LazyError(f"{len(result.checkout.skipped)} file(s) could not be written")
 
 
 @cli.command()

@@ -106,6 +106,9 @@ def _bring(ctx: Context, old: str | None, new: str) -> None:
     written = materialize(work_tree, entries, ctx.cache)
     for path, reason in written.skipped:
         say(f"skipped {path_text(path)}: {reason}")
+    if written.skipped:
+        say(f"{len(written.skipped)} file(s) could not be written and stay pointers; "
+            "once the cause is fixed, run 'git lazy pull' to write them")
     if failure is not None and failure[0]:
         count, reason = failure
         say(f"{count} file(s) not downloaded ({reason}); "
