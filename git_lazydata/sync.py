@@ -117,7 +117,8 @@ def push(ctx: Context, remote: Remote, entries: Sequence[Entry], *, progress: Pr
     finally:
         record.close()
         store.close()
-    return SyncResult(transfer, paths, remote.name, warnings=ctx.config.warnings + transfer.warnings)
+    warnings = ctx.config.warnings + transfer.warnings + store.warnings
+    return SyncResult(transfer, paths, remote.name, warnings=warnings)
 
 
 def fetch(ctx: Context, entries: Sequence[Entry], *, progress: Progress | None = None,

@@ -34,6 +34,8 @@ class Store(Protocol):
     url: StoreURL
     #: Names where the objects live (no secret in it): the key of record.py.
     ident: str
+    #: What the store saw and left alone, for the user (a name in a listing that is not an object).
+    warnings: list[str]
 
     def missing(self, oids: Collection[str]) -> set[str]:
         """Return the oids of ``oids`` that the store does not have."""

@@ -48,6 +48,7 @@ class FolderStore:
         #: Where the objects live, as the record of known objects names it (record.py).
         self.ident = store_ident(url)
         self._made: set[Path] = set()  # shard folders known to exist
+        self.warnings: list[str] = []
 
     def _error(self, exc: OSError, what: str) -> StoreError:
         detail = f"{self.url}: {what}: {exc.strerror or exc}"

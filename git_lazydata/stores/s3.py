@@ -158,6 +158,7 @@ class S3Store:
         self._lock = threading.Lock()
         self._client: Any = None
         self._hint = "credentials"
+        self.warnings: list[str] = []
 
     # --- client and errors ---------------------------------------------------------
 
@@ -285,6 +286,8 @@ class S3Store:
                     name = item["Key"].rsplit("/", 1)[-1]
                     if is_oid(name) and item["Key"] == self._key(name):
                         found.add(name)
+                    else:  # a temp name, another tool's file, a wrong folder: never an object
+                        self.warnings.append(f"{self.url}: ignoring {item['Key']!r} in the listing (not an object)")
             return found
 
         try:

@@ -103,6 +103,7 @@ class SSHStore:
         if url.scheme != "ssh":
             raise StoreError(f"{url}: not an ssh URL")
         self.url = url
+        self.warnings: list[str] = []
         path = Path(os.path.expanduser("~/.ssh/config"))
         try:
             config = paramiko.SSHConfig.from_path(str(path)) if path.is_file() else None

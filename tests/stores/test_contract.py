@@ -210,5 +210,9 @@ def test_missing_lists_shards_for_big_sets(s3_store: Any, tmp_path: Path) -> Non
         present.append(oid)
     # In one shard: the listing costs a request per shard, and each is slow on a shared server.
     absent = ["00" + hashlib.sha256(str(i).encode()).hexdigest()[2:] for i in range(400)]
+    prefix = parse_store_url(s3_store.url).prefix
+    stray = f"{prefix}/objects/00/{absent[0]}.tmp\x1b[2J"  # another tool's temp file, say
+    s3_store.client.put_object(Bucket=s3_store.bucket, Key=stray, Body=b"x")
     assert store.missing(present + absent) == set(absent)
+    assert store.warnings == [f"{store.url}: ignoring {stray!r} in the listing (not an object)"]
     store.close()
