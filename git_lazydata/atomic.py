@@ -22,9 +22,22 @@ __all__ = ["AtomicFile", "fsync_dir", "temp_name", "write_atomic"]
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
+#: The longest file name, in bytes, that common filesystems take (ext4, xfs, btrfs, APFS).
+NAME_MAX = 255
+
+
 def temp_name(name: str) -> str:
-    """Return a fresh hidden temp name for a file to be published as ``name``."""
-    return f".{name}.tmp-{os.urandom(8).hex()}"
+    """Return a fresh hidden temp name for a file to be published as ``name``.
+
+    It fits in NAME_MAX bytes whatever the length of ``name``: a long name is cut,
+    in bytes, which the random tail keeps unique.
+    """
+    tail = f".tmp-{os.urandom(8).hex()}"
+    room = NAME_MAX - 1 - len(tail)
+    encoded = os.fsencode(name)
+    if len(encoded) > room:
+        name = os.fsdecode(encoded[:room])
+    return f".{name}{tail}"
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
