@@ -106,10 +106,9 @@ def _cat_file(args: Sequence[str], names: Iterable[str], cwd: str | os.PathLike[
         try:
             for name in names:
                 stdin.write(name.encode() + b"\n")
+            stdin.close()
         except BrokenPipeError:
             pass  # git stopped reading; its exit status tells
-        finally:
-            stdin.close()
 
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
@@ -118,7 +117,9 @@ def _cat_file(args: Sequence[str], names: Iterable[str], cwd: str | os.PathLike[
     finally:
         writer.join()
         stdout.close()
-        proc.wait()
+        code = proc.wait()
+    if code != 0:  # git said why on stderr; an empty answer must not pass for "no objects"
+        raise GitError(f"git cat-file failed (exit code {code})")
 
 
 def blob_sizes(names: Iterable[str], cwd: str | os.PathLike[str] | None = None) -> dict[str, int]:

@@ -20,9 +20,12 @@ def fetch(ctx: Context, paths: list[str], *, rev: str | None = None, all_files: 
     """
     if not paths and not all_files:
         raise LazyError("name the files to fetch (paths or globs), or use --all")
+    if paths and all_files:
+        raise LazyError("name the files to fetch, or use --all, not both")
     if rev is not None and rev.startswith("-"):
         raise LazyError(f"not a revision: {rev!r}")
-    rows = tree_rows(ctx.cwd, rev, paths) if rev else index_rows(ctx.cwd, paths)
+    where = ctx.work_tree if all_files else ctx.cwd  # --all: every file, from any folder
+    rows = tree_rows(where, rev, paths) if rev else index_rows(where, paths)
     entries = pointer_entries(rows, ctx.work_tree)
     if paths and not entries:
         raise LazyError(f"no git-lazy file matches {' '.join(paths)}")

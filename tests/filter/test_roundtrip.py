@@ -201,6 +201,16 @@ def test_git_dir_and_work_tree_variables(repo: Path, tmp_path: Path) -> None:
     assert lazy(tmp_path, "ls-files", env=env).stdout.decode().endswith("* a.bin (11 B)\n")
 
 
+def test_relative_git_dir_and_work_tree_from_a_subfolder(repo: Path) -> None:
+    (repo / "sub").mkdir()
+    (repo / "sub" / "a.bin").write_bytes(b"relative")
+    env = dict(os.environ, GIT_DIR="../.git", GIT_WORK_TREE="..")
+    git(repo / "sub", "add", "-A", env=env)
+    git(repo / "sub", "commit", "-q", "-m", "x", env=env)
+    proc = lazy(repo / "sub", "ls-files", env=env)
+    assert proc.stdout.decode().endswith(" * sub/a.bin (8 B)\n")
+
+
 def test_repo_path_with_spaces(tmp_path: Path, new_repo: Callable[[Path], Path]) -> None:
     repo = new_repo(tmp_path / "my data repo")
     (repo / "a.bin").write_bytes(b"spaces")

@@ -42,7 +42,7 @@ def test_push_dedup_then_lazy_fetch(folder_store: object, repo: Path, tmp_path: 
     assert (other / "d/e/c.bin").read_bytes() == b"gamma\n"
     assert (other / "a.bin").read_bytes() == pointer_text(oids["a.bin"], 5000)
     assert_clean_status(other)
-    lazy(other, "fetch", "--all")
+    lazy(other / "d", "fetch", "--all")  # from a subfolder: still every file
     for name, data in FILES.items():
         assert (other / name).read_bytes() == data
     assert_clean_status(other)
