@@ -6,27 +6,17 @@ ordinary git commands, so they are dispatched here without importing click (~27 
 
 from __future__ import annotations
 
-import os
 import sys
 
+from .settings import absolute_git_paths
+
 __all__ = ["main"]
-
-#: git's variables that name a path, relative to the folder a command was started in.
-_GIT_PATH_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
-
-
-def _absolute_git_paths() -> None:
-    """Make git's path variables absolute: the git commands we run work in other folders."""
-    for name in _GIT_PATH_VARS:
-        value = os.environ.get(name)
-        if value and not os.path.isabs(value):
-            os.environ[name] = os.path.abspath(value)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run git-lazy with ``argv`` (default: the process arguments)."""
     args = sys.argv[1:] if argv is None else argv
-    _absolute_git_paths()
+    absolute_git_paths()
     if args and args[0] in ("filter-process", "clean", "smudge"):
         from .filter import main as filter_main
 

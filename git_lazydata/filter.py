@@ -19,7 +19,7 @@ import hashlib
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,10 +28,16 @@ from .cache import CHUNK, Cache
 from .errors import LazyError
 from .pointer import MAX_POINTER_SIZE, Pointer, parse
 from .settings import Settings, git_executable, trace_enabled, written_ledger
-from .terminal import say
+from .terminal import error_line
 from .written import Written, read_ledger
 
 __all__ = ["Content", "Filter", "main"]
+
+
+def say(message: str) -> None:
+    """Write one escaped ``git-lazy:`` line on stderr."""
+    sys.stderr.write(error_line(message))
+    sys.stderr.flush()
 
 #: Files that always stay plain text, whatever .gitattributes says.
 PLAIN_FILES = frozenset({".gitattributes", ".gitignore", ".gitmodules", ".lazyconfig"})
@@ -195,7 +201,7 @@ def _handshake(inp: BinaryIO, out: BinaryIO) -> None:
     out.flush()
 
 
-def serve(filt: Filter, inp: BinaryIO, out: BinaryIO, report: Callable[[str], None]) -> None:
+def serve(filt: Filter, inp: BinaryIO, out: BinaryIO) -> None:
     """Run the long-running filter protocol until git closes our stdin.
 
     Per file:
@@ -225,14 +231,14 @@ def serve(filt: Filter, inp: BinaryIO, out: BinaryIO, report: Callable[[str], No
                 raise LazyError(f"unsupported filter command {command!r}")
         except (OSError, LazyError) as exc:
             content.drain()
-            report(f"{command} {path}: {_describe(exc)}")
+            say(f"{command} {path}: {_describe(exc)}")
             _status(out, "error")
             continue
         _status(out, "success", flush=False)  # one write for status and content
         try:
             _send(out, result)
         except OSError as exc:
-            report(f"{command} {path}: {_describe(exc)}")
+            say(f"{command} {path}: {_describe(exc)}")
             pktline.write_packet(out, None)
             _status(out, "error")
             continue
@@ -266,7 +272,7 @@ def _widen_pipes() -> None:
         pass  # not a pipe, not Linux, or above /proc/sys/fs/pipe-max-size
 
 
-def _ensure_hooks(report: Callable[[str], None]) -> None:
+def _ensure_hooks() -> None:
     """Put our hooks in a repository that has the filter but not the hooks yet.
 
     A user-wide install reaches every clone through the filter, but hooks live per
@@ -292,7 +298,7 @@ def _ensure_hooks(report: Callable[[str], None]) -> None:
     try:
         install_hooks(hooks_dir)
     except (OSError, LazyError) as exc:
-        report(f"could not install hooks in {hooks_dir}: {_describe(exc)}")
+        say(f"could not install hooks in {hooks_dir}: {_describe(exc)}")
 
 
 def main(argv: list[str]) -> int:
@@ -306,8 +312,8 @@ def main(argv: list[str]) -> int:
         settings = Settings.load()
         filt = Filter(Cache(settings.cache_root), settings.smudge_max, read_ledger(written_ledger()))
         if command == "filter-process":
-            _ensure_hooks(say)
-            serve(filt, inp, out, say)
+            _ensure_hooks()
+            serve(filt, inp, out)
             return 0
         content = Content(iter(lambda: inp.read(CHUNK), b""))
         path = argv[-1] if len(argv) > 1 else ""

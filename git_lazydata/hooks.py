@@ -37,9 +37,15 @@ from .repo import (
     pointer_entries,
 )
 from .settings import skip_push, trace_enabled
-from .terminal import path_text, say
+from .terminal import error_line, path_text
 
 __all__ = ["main", "merge_driver", "parse_push_lines", "push_is_dry_run"]
+
+
+def say(message: str) -> None:
+    """Write one escaped ``git-lazy:`` line on stderr."""
+    sys.stderr.write(error_line(message))
+    sys.stderr.flush()
 
 NULL_SHA = {"0" * 40, "0" * 64}
 

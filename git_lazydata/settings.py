@@ -18,6 +18,7 @@ from .errors import ConfigError
 
 __all__ = [
     "DEFAULT_SMUDGE_MAX",
+    "absolute_git_paths",
     "WRITTEN_ENV",
     "Settings",
     "child_env",
@@ -37,6 +38,18 @@ _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 #: Names the ledger of files just written to the index refresh's filter (written.py).
 WRITTEN_ENV = "GIT_LAZY_WRITTEN"
+
+
+#: git's variables that name a path, relative to the folder a command was started in.
+_GIT_PATH_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
+
+
+def absolute_git_paths() -> None:
+    """Make git's path variables absolute: the git commands we run work in other folders."""
+    for name in _GIT_PATH_VARS:
+        value = os.environ.get(name)
+        if value and not os.path.isabs(value):
+            os.environ[name] = os.path.abspath(value)
 
 
 def trace_enabled() -> bool:

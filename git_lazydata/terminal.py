@@ -8,9 +8,7 @@ sees. Everything printed that did not come from git-lazy itself goes through
 
 from __future__ import annotations
 
-import sys
-
-__all__ = ["path_text", "printable", "say"]
+__all__ = ["error_line", "path_text", "printable"]
 
 
 def printable(text: str) -> str:
@@ -35,8 +33,6 @@ def path_text(path: bytes | str) -> str:
     return printable(path)
 
 
-def say(message: str) -> None:
-    """Write ``git-lazy: <message>`` on stderr, escaped whatever it holds: the line of the
-    filter and the hooks, where no command line parser is loaded."""
-    sys.stderr.write(f"git-lazy: {printable(message)}\n")
-    sys.stderr.flush()
+def error_line(message: str) -> str:
+    """The line ``git-lazy: <message>`` for stderr, escaped whatever the message holds."""
+    return f"git-lazy: {printable(message)}\n"

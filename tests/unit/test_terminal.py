@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from git_lazydata.terminal import path_text, say
+from git_lazydata.hooks import say
+from git_lazydata.terminal import path_text
 
 
 def test_the_line_of_the_filter_and_hooks_escapes_what_it_is_given(capsys: pytest.CaptureFixture[str]) -> None:
