@@ -24,7 +24,7 @@ What it installs when missing
 -----------------------------
 - Debian's `git-lfs` and `time` (apt-get install -y; run as root).
 - DVC with S3 support in its own venv: <tools-dir>/dvc-venv (pip install 'dvc[s3]').
-- `moto[server]` into the running interpreter (pip), for a local S3 server
+- moto's S3 server (`moto[s3]`, flask, flask-cors) into the running interpreter (pip), for a local S3 server
   (ThreadedMotoServer on 127.0.0.1, an ephemeral port, inside this process).
 It never installs git-lazy: install the repo first. A git-lazy command that is
 missing or fails is reported (command, exit code, stderr) and the run goes on.
@@ -497,11 +497,11 @@ def ensure_moto() -> bool:
 
     if ok():
         return True
-    log("installing moto[server] ...")
-    r = sh([sys.executable, "-m", "pip", "install", "-q", "moto[server]>=5"],
+    log("installing moto's S3 server ...")
+    r = sh([sys.executable, "-m", "pip", "install", "-q", "moto[s3]>=5", "flask", "flask-cors"],
            capture_output=True, text=True)
     if r.returncode != 0:
-        log(f"  pip install moto[server] failed: {r.stderr.strip()[-500:]}")
+        log(f"  pip install moto[s3] flask flask-cors failed: {r.stderr.strip()[-500:]}")
     importlib.invalidate_caches()
     return ok()
 
@@ -725,7 +725,7 @@ class Bench:
         if self.moto:
             return True
         if not ensure_moto():
-            self.notes.append("moto[server] unavailable: s3 store skipped")
+            self.notes.append("moto's S3 server unavailable: s3 store skipped")
             return False
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         from moto.server import ThreadedMotoServer

@@ -23,4 +23,6 @@ use_venv "$PWD"
 # The editable install leaves the package uncompiled; where PYTHONDONTWRITEBYTECODE is
 # set, every git-lazy process git starts in the tests would compile it again.
 "$python" -m compileall -q git_lazydata
-exec "$python" -m pytest -n 2 "$@"
+# worksteal: a worker that runs out of tests takes some from the other, so the long
+# ones do not end up queued behind each other on one worker.
+exec "$python" -m pytest -n 2 --dist worksteal "$@"

@@ -121,7 +121,7 @@ def moto_server() -> Any:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
-        unavailable("moto server", "pip install 'moto[server]'")
+        unavailable("moto server", "pip install 'moto[s3]' flask flask-cors")
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
