@@ -14,10 +14,11 @@ Standard library only: the filter imports this module.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["AtomicFile", "fsync_dir", "temp_name", "write_atomic"]
+__all__ = ["AtomicFile", "fsync_dir", "is_temp_name", "temp_name", "write_atomic"]
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -38,6 +39,14 @@ def temp_name(name: str) -> str:
     if len(encoded) > room:
         name = os.fsdecode(encoded[:room])
     return f".{name}{tail}"
+
+
+_TEMP_TAIL = re.compile(r"\.tmp-[0-9a-f]{16}\Z")
+
+
+def is_temp_name(name: str) -> bool:
+    """Tell whether ``name`` is one that :func:`temp_name` makes."""
+    return name.startswith(".") and _TEMP_TAIL.search(name) is not None
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:

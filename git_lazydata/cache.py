@@ -9,6 +9,7 @@ stray write through a copy or link cannot change them.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import time
@@ -21,12 +22,14 @@ from .atomic import AtomicFile
 from .errors import ChecksumMismatch, ObjectMissing
 from .pointer import object_key
 
-__all__ = ["CHUNK", "Cache", "TempObject"]
+__all__ = ["CHUNK", "Cache", "PartialObject", "TempObject"]
 
 #: Read and write in 1 MiB chunks: large enough to keep syscalls cheap, flat memory.
 CHUNK = 1024 * 1024
 #: Temp files older than this belong to a dead process and may be removed.
 STALE_TEMP_SECONDS = 3600
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 class TempObject:
@@ -89,6 +92,80 @@ class TempObject:
         self._file.discard()
 
 
+class PartialObject:
+    """A download kept across attempts in ``<root>/tmp/<oid>.part``, hashed as it grows.
+
+    An attempt that fails leaves the file for the next one, in this process or a later
+    one, which re-hashes what is there and asks the store for the rest only. One
+    process at a time holds it (an advisory lock); a second one is told to download
+    into a temp file of its own. The file becomes the object only once its hash and
+    size are checked, by one rename, like every other object.
+    """
+
+    def __init__(self, cache: Cache, oid: str, size: int) -> None:
+        """Open or create the part file and hash what it holds; raise BlockingIOError if another process has it."""
+        self._cache, self._oid, self._size = cache, oid, size
+        object_key(oid)  # never a path from an unchecked name
+        self.path = os.path.join(cache.ensure_dir("tmp"), f"{oid}.part")
+        flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC
+        try:
+            self._fd = os.open(self.path, flags, 0o600)
+        except FileNotFoundError:  # the tmp folder was removed behind our back
+            cache.forget_dirs()
+            self.path = os.path.join(cache.ensure_dir("tmp"), f"{oid}.part")
+            self._fd = os.open(self.path, flags, 0o600)
+        self._hash = hashlib.sha256()
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = os.fstat(self._fd).st_size
+            if held > size:
+                os.ftruncate(self._fd, 0)
+                held = 0
+            left = held
+            while left and (data := os.read(self._fd, min(CHUNK, left))):
+                self._hash.update(data)
+                left -= len(data)
+            os.lseek(self._fd, held - left, os.SEEK_SET)
+            self.size = held - left
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Append ``data`` and feed it to the hash."""
+        view = memoryview(data)
+        self._hash.update(view)
+        while view:
+            view = view[os.write(self._fd, view):]
+        self.size += len(data)
+
+    def commit(self) -> None:
+        """Check the hash and size, then move the file to its object name; a mismatch deletes it."""
+        oid = self._hash.hexdigest()
+        if oid != self._oid or self.size != self._size:
+            self.drop()
+            raise ChecksumMismatch(self._oid, oid, self.size)
+        os.fchmod(self._fd, 0o444)
+        final = self._cache.object_path(oid)
+        self._cache.ensure_dir(os.path.dirname(final))
+        os.replace(self.path, final)
+        self.close()
+
+    def drop(self) -> None:
+        """Delete what was downloaded: its bytes cannot be trusted."""
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        self.close()
+
+    def close(self) -> None:
+        """Release the file and its lock (the bytes stay for the next attempt); safe to call twice."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
 class Cache:
     """A content-addressed folder of objects shared by every repository of a user."""
 
@@ -141,6 +218,18 @@ class Cache:
             yield temp
         finally:
             temp.discard()
+
+    @contextmanager
+    def partial(self, oid: str, size: int) -> Iterator[PartialObject]:
+        """Yield the kept download of ``oid``; its bytes stay for the next attempt unless committed or dropped.
+
+        Raises BlockingIOError while another process downloads the same object.
+        """
+        part = PartialObject(self, oid, size)
+        try:
+            yield part
+        finally:
+            part.close()
 
     def insert(
         self, chunks: Iterable[bytes], *, expect_oid: str | None = None, expect_size: int | None = None

@@ -74,9 +74,21 @@ class StoreAuthError(StoreError):
     """Credentials are missing, wrong or expired, or the host key is not trusted."""
 
 
+class RangeNotHonoured(StoreError):
+    """A store answered a ranged read with other bytes than those asked for (or all of them)."""
+
+
 class StoreUnreachable(StoreError):
     """The store could not be reached at all."""
 
 
 class TransientStoreError(StoreError):
-    """A failure that may go away on retry (timeouts, 5xx, throttling, dropped links)."""
+    """A failure that may go away on retry (timeouts, 5xx, throttling, dropped links).
+
+    ``retry_after``: the seconds the store asked to wait first (HTTP ``Retry-After``).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        """Keep the message and the store's own wait, if it gave one."""
+        super().__init__(message)
+        self.retry_after = retry_after

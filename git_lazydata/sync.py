@@ -108,7 +108,7 @@ def push(ctx: Context, remote: Remote, entries: Sequence[Entry], *, progress: Pr
             store.prepare_push()  # the store's format, and a folder that is really there
             transfer = upload(store, ctx.cache, cached, jobs=jobs or ctx.config.concurrency, progress=progress)
             if uncached:
-                lost = store.missing([p.oid for p in uncached])
+                lost = store.missing({p.oid: p.size for p in uncached})
                 transfer.present += [p.oid for p in uncached if p.oid not in lost]
                 for oid in sorted(lost):
                     transfer.failed[oid] = f"neither in the local cache nor in {remote.name}"

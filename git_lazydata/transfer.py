@@ -23,6 +23,7 @@ from .errors import (
     ChecksumMismatch,
     LazyError,
     ObjectMissing,
+    RangeNotHonoured,
     StoreAuthError,
     StoreUnreachable,
     TransientStoreError,
@@ -36,6 +37,10 @@ __all__ = ["RETRY_DELAYS", "TransferResult", "download", "upload"]
 
 #: Seconds to wait before each retry of a transient failure.
 RETRY_DELAYS = (0.5, 2.0, 5.0)
+#: The longest single wait a store's Retry-After gets, in seconds.
+MAX_RETRY_AFTER = 60.0
+#: The most time spent waiting between the attempts at one object, in seconds.
+RETRY_BUDGET = 120.0
 
 T = TypeVar("T")
 
@@ -57,12 +62,23 @@ class TransferResult:
 
 
 def _retrying(action: Callable[[], T], sleep: Callable[[float], None] = time.sleep) -> T:
-    """Run ``action``, retrying TransientStoreError after each delay in RETRY_DELAYS."""
+    """Run ``action``, retrying TransientStoreError after each delay in RETRY_DELAYS.
+
+    A store that says how long to wait (``Retry-After`` on a 429 or 503) is waited for,
+    up to MAX_RETRY_AFTER at a time and RETRY_BUDGET in all; past that budget the
+    error is given up on at once rather than waited out.
+    """
+    waited = 0.0
     for delay in RETRY_DELAYS:
         try:
             return action()
-        except TransientStoreError:
-            sleep(delay)
+        except TransientStoreError as exc:
+            asked = exc.retry_after
+            wait = delay if asked is None else min(max(asked, delay), MAX_RETRY_AFTER)
+            if waited + wait > RETRY_BUDGET:
+                raise
+            waited += wait
+            sleep(wait)
     return action()
 
 
@@ -70,6 +86,9 @@ def _unique(pointers: Sequence[Pointer]) -> list[Pointer]:
     return list({p.oid: p for p in pointers}.values())
 
 
+#: Downloads of objects at least this big are kept when cut and resumed (cache.PartialObject);
+#: smaller ones start over, which costs less than the extra file operations.
+RESUME_SIZE = 1024 * 1024
 #: Parallel transfers to and from remote stores when nothing else is configured.
 DEFAULT_JOBS = 8
 #: Objects at least this big are worth a second thread in a local folder (hashing).
@@ -104,7 +123,7 @@ def upload(store: Store, cache: Cache, pointers: Sequence[Pointer], *, jobs: int
     todo = _unique(pointers)
     if not todo:
         return result
-    lacking = store.missing([p.oid for p in todo])
+    lacking = store.missing({p.oid: p.size for p in todo})
     result.present = [p.oid for p in todo if p.oid not in lacking]
     send = [p for p in todo if p.oid in lacking]
     progress = progress or Progress()
@@ -144,7 +163,37 @@ def download(stores: Sequence[tuple[str, Store]], cache: Cache, pointers: Sequen
     progress = progress or Progress()
     progress.total_objects, progress.total_bytes = len(fetch), sum(p.size for p in fetch)
 
+    counted: dict[str, int] = {}  # bytes of each object shown in the progress so far
+
     def from_store(store: Store, pointer: Pointer) -> None:
+        if pointer.size < RESUME_SIZE:
+            return whole(store, pointer)
+        try:
+            with cache.partial(pointer.oid, pointer.size) as part:
+                # What an earlier attempt kept is not asked for again.
+                kept = part.size
+                progress.add_bytes(kept - counted.get(pointer.oid, 0))
+                counted[pointer.oid] = kept
+                try:
+                    if part.size < pointer.size:
+                        with store.open(pointer.oid, part.size) as body:
+                            while chunk := body.read(max(1, min(CHUNK, pointer.size - part.size))):
+                                part.write(chunk)
+                                counted[pointer.oid] += len(chunk)
+                                progress.add_bytes(len(chunk))
+                    part.commit()  # a wrong hash deletes the part file
+                except (ChecksumMismatch, RangeNotHonoured) as exc:
+                    part.drop()
+                    progress.add_bytes(-counted.pop(pointer.oid, 0))
+                    if isinstance(exc, ChecksumMismatch) and not kept:
+                        raise
+                    # The bytes kept from before may be the bad ones, or the store cannot
+                    # resume: once more, from byte 0.
+                    whole(store, pointer)
+        except BlockingIOError:  # another process is downloading it: do it on our own
+            whole(store, pointer)
+
+    def whole(store: Store, pointer: Pointer) -> None:
         moved = 0
         try:
             with cache.writer() as temp, store.open(pointer.oid) as body:

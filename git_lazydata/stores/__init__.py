@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Collection
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from ..errors import ConfigError
@@ -37,8 +37,8 @@ class Store(Protocol):
     #: What the store saw and left alone, for the user (a name in a listing that is not an object).
     warnings: list[str]
 
-    def missing(self, oids: Collection[str]) -> set[str]:
-        """Return the oids of ``oids`` that the store does not have."""
+    def missing(self, objects: Mapping[str, int]) -> set[str]:
+        """Return the oids of ``objects`` (oid -> size) that the store lacks or holds at another size."""
 
     def upload(self, oid: str, size: int, path: Path, progress: ProgressFn) -> None:
         """Copy the verified local file ``path`` into the store; visible only once complete."""

@@ -10,14 +10,15 @@ import io
 import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from ..atomic import temp_name
 from ..errors import LazyError, StoreError, TransientStoreError
 
 __all__ = [
-    "CHUNK", "FORMAT", "MARKER", "ProgressFn", "RangeReader", "check_format", "check_range",
-    "parallel", "temp_name",
+    "CHUNK", "FORMAT", "MARKER", "STALE_TEMP_SECONDS", "SWEEP_SIZE", "ProgressFn", "RangeReader", "check_format", "check_range",
+    "parallel", "retry_after", "temp_name",
 ]
 
 T = TypeVar("T")
@@ -25,6 +26,13 @@ R = TypeVar("R")
 
 #: Bytes per read and write when copying.
 CHUNK = 1 << 20
+#: A temp file in a store untouched this long was left by a writer that died: the
+#: next upload into its folder removes it (S3 keeps no temp files, only multipart
+#: uploads, which prepare_push aborts once a day old).
+STALE_TEMP_SECONDS = 3600
+#: Uploads at least this big sweep their folder in a store where listing costs a round
+#: trip (SSH); small ones would double the requests of a push of many objects.
+SWEEP_SIZE = 1 << 20
 #: Content of ``<root>/git-lazy.json``.
 FORMAT = {"format": 1}
 #: What every store keeps in ``<root>/git-lazy.json``, as bytes.
@@ -139,6 +147,24 @@ class RangeReader(io.RawIOBase):
                     self._on_close()
             finally:
                 super().close()
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from an HTTP ``Retry-After`` value (seconds or a date); None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime  # only for the rare date form
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def check_format(where: str, text: str) -> None:

@@ -12,16 +12,25 @@ from __future__ import annotations
 import errno
 import io
 import os
-from collections.abc import Collection
+import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..atomic import AtomicFile
+from ..atomic import AtomicFile, is_temp_name
 from ..errors import LazyError, ObjectMissing, StoreError, StoreUnreachable, TransientStoreError
 from ..hashing import VerifyingReader
 from ..pointer import object_key
 from . import store_ident
-from .base import CHUNK, MARKER, ProgressFn, RangeReader, check_format, check_range
+from .base import (
+    CHUNK,
+    MARKER,
+    STALE_TEMP_SECONDS,
+    ProgressFn,
+    RangeReader,
+    check_format,
+    check_range,
+)
 from .urls import StoreURL
 
 __all__ = ["FolderStore"]
@@ -56,12 +65,13 @@ class FolderStore:
             return TransientStoreError(detail)
         return StoreError(detail)
 
-    def missing(self, oids: Collection[str]) -> set[str]:
-        """Return the oids that have no file in the store."""
+    def missing(self, objects: Mapping[str, int]) -> set[str]:
+        """Return the oids that have no file in the store, or a file of another size."""
         absent = set()
-        for oid in oids:
+        for oid, size in objects.items():
             try:
-                os.stat(self.root / object_key(oid))
+                if os.stat(self.root / object_key(oid)).st_size != size:
+                    absent.add(oid)  # cut short by a full disk or a bad copy: sent again
             except (FileNotFoundError, NotADirectoryError):
                 absent.add(oid)
             except OSError as exc:
@@ -76,6 +86,7 @@ class FolderStore:
                 self._require_root()
                 final.parent.mkdir(parents=True, exist_ok=True)
                 self._made.add(final.parent)
+                self._sweep(final.parent)
             with VerifyingReader(path, oid, size) as src:
                 self._write_atomic(final, oid, src, size, progress)
         except OSError as exc:
@@ -90,6 +101,21 @@ class FolderStore:
             if temp.size != size:
                 raise StoreError(f"{oid}: expected {size} bytes, read {temp.size} (file changed?)")
             temp.publish(durable=True)
+        held = os.stat(final).st_size  # what the filesystem kept, not what was written
+        if held != size:
+            os.unlink(final)
+            raise StoreError(f"{self.url}: {oid}: the folder kept {held} of {size} bytes")
+
+    def _sweep(self, folder: Path) -> None:
+        """Remove temp files that writers which died left in ``folder``; housekeeping, never an error."""
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if is_temp_name(entry.name) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(entry.path)
+        except OSError:
+            pass
 
     def _require_root(self) -> None:
         if not self.root.is_dir():

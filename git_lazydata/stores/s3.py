@@ -8,11 +8,12 @@ an interrupted one is resumed by reusing the parts whose MD5 matches the local b
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import os
 import threading
-from collections.abc import Collection
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -29,15 +30,25 @@ from ..errors import (
     ConfigError,
     LazyError,
     ObjectMissing,
+    RangeNotHonoured,
     StoreAuthError,
     StoreError,
     StoreUnreachable,
     TransientStoreError,
 )
-from ..hashing import VerifyingReader, sha256_file
+from ..hashing import VerifyingReader
 from ..pointer import is_oid, object_key
 from . import s3_endpoint, store_ident
-from .base import CHUNK, MARKER, ProgressFn, RangeReader, check_format, check_range, parallel
+from .base import (
+    CHUNK,
+    MARKER,
+    ProgressFn,
+    RangeReader,
+    check_format,
+    check_range,
+    parallel,
+    retry_after,
+)
 from .s3_credentials import resolve_credentials
 from .urls import StoreURL, redact
 
@@ -69,6 +80,7 @@ _EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired
 _TRANSIENT_CODES = {
     "SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError",
     "ServiceUnavailable", "RequestLimitExceeded", "TooManyRequests", "429",
+    "BadDigest", "XAmzContentSHA256Mismatch",  # bytes changed on the way: send again
 }
 _MISSING_CODES = {"NoSuchKey", "NotFound", "404"}
 
@@ -106,6 +118,31 @@ class _FileSlice:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _sha256_args(oid: str) -> dict[str, str]:
+    """The arguments that make S3 check a PUT's bytes against the oid, which is their SHA-256."""
+    return {"ChecksumAlgorithm": "SHA256", "ChecksumSHA256": _b64(bytes.fromhex(oid))}
+
+
+def _part_digests(path: Path, part: int) -> tuple[str, list[bytes]]:
+    """Return the file's sha256 (hex) and the SHA-256 digest of each ``part``-byte part, in one pass."""
+    whole = hashlib.sha256()
+    sums = []
+    with open(path, "rb") as f:
+        while True:
+            digest, left = hashlib.sha256(), part
+            while left and (data := f.read(min(CHUNK, left))):
+                whole.update(data)
+                digest.update(data)
+                left -= len(data)
+            if left == part:
+                return whole.hexdigest(), sums
+            sums.append(digest.digest())
 
 
 def _md5(path: Path, offset: int, length: int) -> str:
@@ -220,7 +257,10 @@ class S3Store:
             elif code == "NoSuchBucket":
                 text = f"bucket {self.bucket!r} does not exist"
             elif code in _TRANSIENT_CODES or status >= 500 or status == 429:
-                kind = TransientStoreError
+                headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+                wait = retry_after(headers.get("retry-after")) if status in (429, 503) else None
+                return TransientStoreError(" ".join(redact(f"{self.url}: {what}: {text}").split()),
+                                           retry_after=wait)
         elif isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
             kind, text = StoreAuthError, f"{exc}; {hint}"
         elif isinstance(exc, bx.NoRegionError):
@@ -243,41 +283,41 @@ class S3Store:
 
     # --- the Store protocol ----------------------------------------------------------
 
-    def missing(self, oids: Collection[str]) -> set[str]:
-        """Return the oids the bucket lacks: HEAD each, or list their shards for big sets.
+    def missing(self, objects: Mapping[str, int]) -> set[str]:
+        """Return the oids the bucket lacks or holds at another size: HEAD each, or list shards.
 
         Only a 404 counts as absent. Listing costs one request per 1,000 keys of a
         shard instead of one per object; a key that a listing misses is only sent
         again (uploads are idempotent), never taken for present.
         """
-        wanted = list(dict.fromkeys(oids))
-        keys = {oid: self._key(oid) for oid in wanted}  # validate before any request
+        keys = {oid: self._key(oid) for oid in objects}  # validate before any request
         client = self._s3()
-        if len(wanted) >= LIST_AT:
-            present = self._listed({oid[:2] for oid in wanted})
-            if present is not None:
-                return set(wanted) - present
+        if len(keys) >= LIST_AT:
+            stored = self._listed({oid[:2] for oid in keys})
+            if stored is not None:
+                return {oid for oid, size in objects.items() if stored.get(oid) != size}
 
         def absent(oid: str) -> bool:
             try:
-                client.head_object(Bucket=self.bucket, Key=keys[oid])
+                reply = client.head_object(Bucket=self.bucket, Key=keys[oid])
             except ClientError as exc:
                 if _code(exc)[1] == 404:
                     return True
                 raise self._fail(exc, f"cannot check {oid}", head=True) from None
             except BotoCoreError as exc:
                 raise self._fail(exc, f"cannot check {oid}", head=True) from None
-            return False
+            return int(reply["ContentLength"]) != objects[oid]
 
+        wanted = list(keys)
         flags = parallel(absent, wanted, HEAD_THREADS)
         return {oid for oid, flag in zip(wanted, flags) if flag}
 
-    def _listed(self, shards: set[str]) -> set[str] | None:
-        """Return every oid stored under these ``objects/ab/`` shards, or None if listing is refused."""
+    def _listed(self, shards: set[str]) -> dict[str, int] | None:
+        """Return {oid: size} of every object under these ``objects/ab/`` shards, or None if listing is refused."""
         client = self._s3()
 
-        def shard(ab: str) -> set[str]:
-            found = set()
+        def shard(ab: str) -> dict[str, int]:
+            found = {}
             pages = client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=f"{self._prefix}objects/{ab}/"
             )
@@ -285,13 +325,16 @@ class S3Store:
                 for item in page.get("Contents", ()):
                     name = item["Key"].rsplit("/", 1)[-1]
                     if is_oid(name) and item["Key"] == self._key(name):
-                        found.add(name)
+                        found[name] = int(item["Size"])
                     else:  # a temp name, another tool's file, a wrong folder: never an object
                         self.warnings.append(f"{self.url}: ignoring {item['Key']!r} in the listing (not an object)")
             return found
 
         try:
-            return set().union(*parallel(shard, sorted(shards), HEAD_THREADS))
+            stored: dict[str, int] = {}
+            for part in parallel(shard, sorted(shards), HEAD_THREADS):
+                stored.update(part)
+            return stored
         except ClientError as exc:
             if _code(exc)[1] in (401, 403):
                 return None  # no ListBucket permission: fall back to HEAD requests
@@ -300,35 +343,68 @@ class S3Store:
             raise self._fail(exc, "cannot list objects") from None
 
     def upload(self, oid: str, size: int, path: Path, progress: ProgressFn) -> None:
-        """Upload a local file: one PUT up to the threshold, else a resumable multipart upload."""
+        """Upload a local file: one PUT up to the threshold, else a resumable multipart upload.
+
+        Either way the bucket's copy is checked after: the SHA-256 the server computed
+        when it reports one (a single PUT also sends the oid, which AWS checks before
+        storing), and the size.
+        """
         key = self._key(oid)
         if os.stat(path).st_size != size:
             raise StoreError(f"{path}: expected {size} bytes (file changed?)")
+        if size > self.multipart_threshold:
+            self._multipart(oid, key, size, path, progress)
+            return
+        what = f"cannot upload {oid}"
         if size <= SMALL_PUT:
             # Sent as bytes: botocore then skips the "Expect: 100-continue" round trip
             # it adds for file bodies, which dominates the time of small uploads.
             with VerifyingReader(path, oid, size) as src:
                 data = src.read()
-            self._call(f"cannot upload {oid}", "put_object", Key=key, Body=data, ContentLength=size)
+            reply = self._call(what, "put_object", Key=key, Body=data, ContentLength=size,
+                               **_sha256_args(oid))
             progress(size)
-            return
-        if size <= self.multipart_threshold:
+        else:
             with VerifyingReader(path, oid, size, progress) as body:
-                self._call(f"cannot upload {oid}", "put_object", Key=key, Body=body,
-                           ContentLength=size)
+                reply = self._call(what, "put_object", Key=key, Body=body, ContentLength=size,
+                                   **_sha256_args(oid))
+        self._check_stored(oid, key, size, _b64(bytes.fromhex(oid)), reply.get("ChecksumSHA256"))
+
+    def _check_stored(self, oid: str, key: str, size: int, sha256: str, told: str | None) -> None:
+        """Delete the object and fail unless the bucket holds ``size`` bytes hashing to ``sha256``.
+
+        ``told`` is the checksum the upload's reply gave; without one, a HEAD asks for
+        the size and for the checksum the server kept, if it keeps one.
+        """
+        held = size
+        if told is None:
+            try:
+                head = self._s3().head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            except (ClientError, BotoCoreError) as exc:
+                raise self._fail(exc, f"cannot check {oid} after upload", head=True) from None
+            held, told = int(head["ContentLength"]), head.get("ChecksumSHA256")
+        told = told.split("-")[0] if told else None  # "<b64>-<parts>" for multipart
+        if held == size and told in (None, sha256.split("-")[0]):
             return
-        self._multipart(oid, key, size, path, progress)
+        try:
+            self._s3().delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError):
+            pass  # still wrong: the next existence check sees the size, or the read the hash
+        found = f"{held} bytes" if held != size else f"SHA-256 {told}"
+        raise TransientStoreError(f"{self.url}: {oid}: the store kept {found} after upload; removed it")
 
     def _multipart(self, oid: str, key: str, size: int, path: Path, progress: ProgressFn) -> None:
         what = f"cannot upload {oid}"
-        # Parts go up out of order and in parallel: check the whole file first.
-        got, _ = sha256_file(path)
+        part = self.part_size
+        # Parts go up out of order and in parallel: check the whole file first, and
+        # take each part's SHA-256 on the way, which S3 checks and combines.
+        got, part_sums = _part_digests(path, part)
         if got != oid:
             raise ChecksumMismatch(oid, got, size, f"the local cache ({path})")
         upload_id, done = self._find_upload(key)
         if upload_id is None:
-            upload_id = self._call(what, "create_multipart_upload", Key=key)["UploadId"]
-        part = self.part_size
+            upload_id = self._call(what, "create_multipart_upload", Key=key,
+                                   ChecksumAlgorithm="SHA256")["UploadId"]
         etags: dict[int, str] = {}
         todo = []
         for number in range(1, math.ceil(size / part) + 1):
@@ -347,7 +423,8 @@ class S3Store:
             body = _FileSlice(path, offset, length)
             try:
                 reply = self._call(what, "upload_part", Key=key, UploadId=upload_id,
-                                   PartNumber=number, Body=body, ContentLength=length)
+                                   PartNumber=number, Body=body, ContentLength=length,
+                                   ChecksumAlgorithm="SHA256", ChecksumSHA256=_b64(part_sums[number - 1]))
             finally:
                 body.close()
             etags[number] = reply["ETag"]
@@ -355,7 +432,7 @@ class S3Store:
 
         try:
             parallel(send, todo, PART_THREADS)
-            self._complete(oid, key, upload_id, etags, size)
+            told = self._complete(oid, key, upload_id, etags, part_sums, size)
         except TransientStoreError:
             raise  # keep the finished parts: the next attempt resumes
         except LazyError:
@@ -364,22 +441,23 @@ class S3Store:
             except (ClientError, BotoCoreError):
                 pass
             raise
-        got = self._size(key)
-        if got != size:
-            raise StoreError(f"{self.url}: {oid} has {got} bytes after upload, expected {size}")
+        composite = _b64(hashlib.sha256(b"".join(part_sums)).digest())
+        self._check_stored(oid, key, size, f"{composite}-{len(part_sums)}", told)
 
     def _complete(
-        self, oid: str, key: str, upload_id: str, etags: dict[int, str], size: int
-    ) -> None:
-        parts = [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]
+        self, oid: str, key: str, upload_id: str, etags: dict[int, str], sums: list[bytes], size: int
+    ) -> str | None:
+        """Complete the upload; return the checksum the reply gave, if any."""
+        parts = [{"PartNumber": n, "ETag": etags[n], "ChecksumSHA256": _b64(sums[n - 1])} for n in sorted(etags)]
         try:
-            self._s3().complete_multipart_upload(
+            reply = self._s3().complete_multipart_upload(
                 Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
             )
+            return reply.get("ChecksumSHA256")  # type: ignore[no-any-return]
         except ClientError as exc:
             # Another process resuming the same upload may have completed it first.
             if _code(exc)[0] == "NoSuchUpload" and self._size(key) == size:
-                return
+                return None
             raise self._fail(exc, f"cannot upload {oid}") from None
         except BotoCoreError as exc:
             raise self._fail(exc, f"cannot upload {oid}") from None
@@ -449,9 +527,14 @@ class S3Store:
         except BotoCoreError as exc:
             raise self._fail(exc, what) from None
         body = reply["Body"]
-        if ranged and "ContentRange" not in reply:
+        # "bytes 100-199/1000": a server that ignores the range, or answers another
+        # one (some send 206 from byte 0), would splice wrong bytes into a resume.
+        got = str(reply.get("ContentRange", "")).removeprefix("bytes ").split("-")[0]
+        if ranged and got != str(start):
             body.close()
-            raise StoreError(f"{self.url}: the server ignored a Range request for {oid}")
+            raise RangeNotHonoured(
+                f"{self.url}: the server did not answer the Range request for {oid} from byte {start}"
+            )
         return RangeReader(
             body.read,
             int(reply["ContentLength"]),

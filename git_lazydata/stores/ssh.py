@@ -17,13 +17,14 @@ import os
 import posixpath
 import socket
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import paramiko
 
+from ..atomic import is_temp_name
 from ..errors import (
     ConfigError,
     LazyError,
@@ -39,6 +40,8 @@ from . import store_ident
 from .base import (
     CHUNK,
     MARKER,
+    STALE_TEMP_SECONDS,
+    SWEEP_SIZE,
     ProgressFn,
     RangeReader,
     check_format,
@@ -128,6 +131,7 @@ class SSHStore:
         self._generation = 0  # bumped on reconnect; older channels are dropped on return
         self._root = ""
         self._dirs: set[str] = set()
+        self._swept: set[str] = set()  # folders already cleared of stale temp files
 
     # --- connection and channel pool -------------------------------------------------
 
@@ -289,9 +293,9 @@ class SSHStore:
 
     # --- the Store protocol ----------------------------------------------------------
 
-    def missing(self, oids: Collection[str]) -> set[str]:
-        """Stat every oid over the channel pool; only "no such file" counts as absent."""
-        wanted = list(dict.fromkeys(oids))
+    def missing(self, objects: Mapping[str, int]) -> set[str]:
+        """Stat every oid over the channel pool: absent is "no such file" or another size."""
+        wanted = list(objects)
         for oid in wanted:
             object_key(oid)
 
@@ -299,14 +303,13 @@ class SSHStore:
             try:
                 with self._channel() as sftp:
                     try:
-                        sftp.stat(self._path(oid))
+                        return sftp.stat(self._path(oid)).st_size != objects[oid]
                     except OSError as exc:
                         if exc.errno == errno.ENOENT:
                             return True
                         raise
             except Exception as exc:
                 raise self._fail(exc, f"cannot check {oid}") from None
-            return False
 
         flags = parallel(absent, wanted, POOL_SIZE)
         return {oid for oid, flag in zip(wanted, flags) if flag}
@@ -342,7 +345,8 @@ class SSHStore:
                         break
                     out.write(data)
                     progress(len(data))
-            got = sftp.stat(temp).st_size
+            written = sftp.stat(temp)
+            got = written.st_size
             if got != size:
                 raise StoreError(f"{self.url}: {oid}: wrote {got} bytes, expected {size}")
             try:
@@ -361,6 +365,22 @@ class SSHStore:
             except Exception:
                 pass  # the connection may be gone; a hidden temp is left for cleanup
             raise
+        if size >= SWEEP_SIZE and parent not in self._swept:
+            self._swept.add(parent)
+            self._sweep(sftp, parent, (written.st_mtime or 0) - STALE_TEMP_SECONDS)
+
+    def _sweep(self, sftp: paramiko.SFTPClient, folder: str, cutoff: float) -> None:
+        """Remove temp files that writers which died left in ``folder``; housekeeping, never an error.
+
+        ``cutoff`` is in the server's clock (taken from a file just written), so a
+        skewed local clock cannot make a live upload look stale.
+        """
+        try:
+            for entry in sftp.listdir_attr(folder):
+                if is_temp_name(entry.filename) and (entry.st_mtime or cutoff) < cutoff:
+                    sftp.remove(posixpath.join(folder, entry.filename))
+        except OSError:
+            pass
 
     def open(self, oid: str, start: int = 0, end: int | None = None) -> RangeReader:
         """Open bytes ``[start, end)``, read ahead in windows; holds a channel until closed."""

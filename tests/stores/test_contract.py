@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,14 +94,16 @@ def test_missing_upload_open(any_store: Kind, tmp_path: Path) -> None:
     store = any_store.store
     sizes = {"small": 1000, "empty": 0, "large": 10 * MiB + 12345}
     blobs = {name: _blob(tmp_path, size, seed) for seed, (name, size) in enumerate(sizes.items())}
-    oids = {oid for oid, _ in blobs.values()}
-    assert store.missing(oids | {ABSENT}) == oids | {ABSENT}
+    oids = {oid: sizes[name] for name, (oid, _) in blobs.items()}
+    assert store.missing({**oids, ABSENT: 1}) == {*oids, ABSENT}
 
     for name, (oid, path) in blobs.items():
         moved: list[int] = []
         store.upload(oid, sizes[name], path, moved.append)
         assert sum(moved) == sizes[name]
-    assert store.missing(oids | {ABSENT}) == {ABSENT}
+    assert store.missing({**oids, ABSENT: 1}) == {ABSENT}
+    small = blobs["small"][0]  # held at another size: as good as absent
+    assert store.missing({small: sizes["small"] + 1}) == {small}
 
     for name, (oid, path) in blobs.items():
         data = path.read_bytes()
@@ -148,7 +152,7 @@ def test_absent_object_and_bad_oids(any_store: Kind, tmp_path: Path) -> None:
     path.write_bytes(b"x")
     for bad in ("../../../etc/passwd", "A" * 64, "0" * 63, "0" * 64 + "/x"):
         with pytest.raises(BadOid, match="malformed oid"):
-            store.missing([bad])
+            store.missing({bad: 1})
         with pytest.raises(BadOid, match="malformed oid"):
             store.open(bad)
         with pytest.raises(BadOid, match="malformed oid"):
@@ -161,14 +165,20 @@ def test_killed_upload_leaves_no_object(any_store: Kind, tmp_path: Path) -> None
     oid, path = _blob(tmp_path, size, 7)
     run_killed_upload(any_store.fixture.url, oid, size, path, 3 * MiB)
 
-    assert any_store.store.missing([oid]) == {oid}
+    assert any_store.store.missing({oid: size}) == {oid}
     with pytest.raises(ObjectMissing):
         any_store.store.open(oid)
-    # Only hidden temp names may remain (swept later), never the object's own name.
-    assert all(Path(key).name.startswith(f".{oid}.tmp-") for key in any_store.keys())
+    # Only hidden temp names may remain, never the object's own name.
+    left = any_store.keys()
+    assert all(Path(key).name.startswith(f".{oid}.tmp-") for key in left)
+    if any_store.name != "s3":  # S3 keeps a multipart upload instead (test_s3.py)
+        assert left
+        for key in left:  # as old as a dead writer's: the next upload beside them sweeps them
+            os.utime(any_store.fixture.root / key, (time.time() - 7200,) * 2)
 
     any_store.store.upload(oid, size, path, lambda n: None)  # a rerun completes
     assert hashlib.sha256(_read(any_store.store.open(oid))).hexdigest() == oid
+    assert any_store.keys() == {object_key(oid)}
 
 
 @pytest.mark.parametrize("size", [0, 5, 3 * MiB])
@@ -183,7 +193,7 @@ def test_local_bytes_that_do_not_match_their_oid_are_never_published(
         oid = hashlib.sha256(b"not empty").hexdigest()
     with pytest.raises(ChecksumMismatch):
         any_store.store.upload(oid, size, path, lambda n: None)
-    assert any_store.store.missing([oid]) == {oid}
+    assert any_store.store.missing({oid: size}) == {oid}
     assert not [k for k in any_store.keys() if k.startswith("objects/")]
 
 
@@ -197,7 +207,7 @@ def test_multipart_upload_of_a_rotten_file_is_refused(s3_store: Any, tmp_path: P
         f.write(b"rot")
     with pytest.raises(ChecksumMismatch):
         store.upload(oid, 11 * MiB, path, lambda n: None)
-    assert store.missing([oid]) == {oid}
+    assert store.missing({oid: 11 * MiB}) == {oid}
     store.close()
 
 
@@ -213,6 +223,7 @@ def test_missing_lists_shards_for_big_sets(s3_store: Any, tmp_path: Path) -> Non
     prefix = parse_store_url(s3_store.url).prefix
     stray = f"{prefix}/objects/00/{absent[0]}.tmp\x1b[2J"  # another tool's temp file, say
     s3_store.client.put_object(Bucket=s3_store.bucket, Key=stray, Body=b"x")
-    assert store.missing(present + absent) == set(absent)
+    # Listed at another size than the pointer says: as good as absent.
+    assert store.missing({**dict.fromkeys(present + absent, 100), present[0]: 99}) == {*absent, present[0]}
     assert store.warnings == [f"{store.url}: ignoring {stray!r} in the listing (not an object)"]
     store.close()

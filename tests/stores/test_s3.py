@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 from servers import MotoServer, S3Fixture, TcpProxy, run_killed_upload, s3_client, write_blob
 
+from git_lazydata.cache import Cache
 from git_lazydata.errors import (
     ObjectMissing,
     StoreAuthError,
@@ -23,9 +26,10 @@ from git_lazydata.errors import (
     StoreUnreachable,
     TransientStoreError,
 )
-from git_lazydata.pointer import object_key
+from git_lazydata.pointer import Pointer, object_key
 from git_lazydata.stores.s3 import S3Store
 from git_lazydata.stores.urls import parse_store_url
+from git_lazydata.transfer import RETRY_DELAYS, download
 
 MiB = 1 << 20
 ABSENT = "0" * 64
@@ -126,7 +130,7 @@ def test_dropped_put_leaves_nothing(s3_store: S3Fixture, tmp_path: Path) -> None
         with pytest.raises(TransientStoreError):
             store.upload(oid, size, tmp_path / "blob", lambda n: None)
         assert proxy.dropped == 1
-        assert store.missing([oid]) == {oid}
+        assert store.missing({oid: size}) == {oid}
     _store(s3_store.url).upload(oid, size, tmp_path / "blob", lambda n: None)
     assert _stored_sha256(s3_store, oid) == oid
 
@@ -142,7 +146,7 @@ def test_missing_bucket_and_unreachable_endpoint(s3_store: S3Fixture, tmp_path: 
     proxy.close()  # nothing listens on its port any more
     store = _store(s3_store.url, endpoint=proxy.endpoint, max_attempts=1)
     with pytest.raises(StoreUnreachable, match="cannot reach"):
-        store.missing([oid])
+        store.missing({oid: 1})
 
 
 # --- credentials ---------------------------------------------------------------------
@@ -178,7 +182,7 @@ def test_wrong_credentials(s3_store: S3Fixture, enforced_auth: IamUser, tmp_path
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", enforced_auth.key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
     store = _store(s3_store.url)
-    for call in (lambda: store.missing([oid]),  # HEAD: a bare 403, never "missing"
+    for call in (lambda: store.missing({oid: 100}),  # HEAD: a bare 403, never "missing"
                  lambda: store.open(oid),
                  lambda: store.upload(oid, 100, tmp_path / "blob", lambda n: None)):
         with pytest.raises(StoreAuthError) as info:
@@ -189,9 +193,9 @@ def test_wrong_credentials(s3_store: S3Fixture, enforced_auth: IamUser, tmp_path
 
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", enforced_auth.secret)
     store = _store(s3_store.url)
-    assert store.missing([oid]) == {oid}
+    assert store.missing({oid: 100}) == {oid}
     store.upload(oid, 100, tmp_path / "blob", lambda n: None)
-    assert store.missing([oid]) == set()
+    assert store.missing({oid: 100}) == set()
 
 
 def test_url_user_password(s3_store: S3Fixture, enforced_auth: IamUser, tmp_path: Path,
@@ -239,7 +243,7 @@ def test_credential_order(s3_store: S3Fixture, monkeypatch: pytest.MonkeyPatch) 
         expected = ["ENVKEY", "FILEKEY", "MCKEY"]
         for step, key_id in enumerate(expected):
             proxy.upstream.clear()
-            _store(s3_store.url, endpoint=proxy.endpoint).missing([ABSENT])
+            _store(s3_store.url, endpoint=proxy.endpoint).missing({ABSENT: 1})
             assert _signed_key_ids(proxy) == {key_id}
             if step == 0:
                 monkeypatch.delenv("MINIO_ACCESS_KEY")
@@ -258,13 +262,13 @@ def test_anonymous_requests_for_public_buckets(s3_store: S3Fixture, tmp_path: Pa
         store = _store(s3_store.url, endpoint=proxy.endpoint)
         # Private object, no credentials: HEAD gets a 403, which is not "absent".
         with pytest.raises(StoreAuthError, match="none found, requests were anonymous"):
-            store.missing([oid])
+            store.missing({oid: len(data)})
         # moto checks s3:HeadObject for HEAD (AWS uses s3:GetObject), so allow both.
         policy = {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:HeadObject"],
             "Resource": f"arn:aws:s3:::{s3_store.bucket}/*"}]}
         s3_store.client.put_bucket_policy(Bucket=s3_store.bucket, Policy=json.dumps(policy))
-        assert store.missing([oid, ABSENT]) == {ABSENT}
+        assert store.missing({oid: len(data), ABSENT: 1}) == {ABSENT}
         with store.open(oid) as f:
             assert f.read() == data
         assert proxy.connections >= 1
@@ -278,17 +282,26 @@ EXPIRED = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>ExpiredToken</Co
 
 
 class _Faulty(BaseHTTPRequestHandler):
-    """Answers every request with ``server.reply[method]`` = (status, body)."""
+    """Answers every request with ``server.reply[method]`` = (status, body[, headers]).
+
+    The methods it was asked for are kept in ``server.seen``.
+    """
 
     def _answer(self) -> None:
-        status, body = self.server.reply[self.command]  # type: ignore[attr-defined]
+        status, body, *extra = self.server.reply[self.command]  # type: ignore[attr-defined]
+        self.server.seen.append(self.command)  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        headers = {"Content-Length": str(len(body)), **(extra[0] if extra else {})}
         self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    do_GET = do_HEAD = do_PUT = _answer
+    do_GET = do_HEAD = do_PUT = do_DELETE = _answer
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -299,6 +312,7 @@ def faulty() -> Iterator[Any]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Faulty)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     server.endpoint = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    server.seen = []  # type: ignore[attr-defined]
     yield server
     server.shutdown()
     server.server_close()
@@ -312,17 +326,17 @@ def test_expired_token_and_server_errors(faulty: Any, monkeypatch: pytest.Monkey
     # An expired token: GET says ExpiredToken; HEAD has no body, only a 400.
     faulty.reply = {"HEAD": (400, b""), "GET": (400, EXPIRED)}
     with pytest.raises(StoreAuthError, match="credentials expired") as info:
-        store.missing([ABSENT])
+        store.missing({ABSENT: 1})
     assert "session-token-value-123" not in str(info.value)
     with pytest.raises(StoreAuthError, match="credentials expired"):
         store.open(ABSENT)
     faulty.reply = {"HEAD": (500, b""), "GET": (503, b"")}
     with pytest.raises(TransientStoreError):
-        store.missing([ABSENT])
+        store.missing({ABSENT: 1})
     with pytest.raises(TransientStoreError):
         store.open(ABSENT)
     faulty.reply = {"HEAD": (404, b""), "GET": (404, b"")}
-    assert store.missing([ABSENT]) == {ABSENT}
+    assert store.missing({ABSENT: 1}) == {ABSENT}
     with pytest.raises(ObjectMissing):
         store.open(ABSENT)
 
@@ -339,3 +353,85 @@ def test_cut_download_raises_instead_of_truncating(s3_store: S3Fixture, tmp_path
         assert proxy.dropped == 1
         with store.open(oid, MiB, 2 * MiB) as f:  # the next request goes through
             assert f.read() == (tmp_path / "blob").read_bytes()[MiB : 2 * MiB]
+
+
+def test_a_store_that_keeps_other_bytes_is_caught_and_cleaned(
+    faulty: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-for-faults")
+    store = _store("s3://bucket/prefix", endpoint=faulty.endpoint, max_attempts=1)
+    oid = write_blob(tmp_path / "blob", 100)
+    other = base64.b64encode(hashlib.sha256(b"other bytes").digest()).decode()
+    # The server computed another SHA-256 than the oid it was sent with.
+    faulty.reply = {"PUT": (200, b"", {"x-amz-checksum-sha256": other}), "DELETE": (204, b"")}
+    with pytest.raises(TransientStoreError, match=f"kept SHA-256 {re.escape(other)} after upload; removed it"):
+        store.upload(oid, 100, tmp_path / "blob", lambda n: None)
+    assert faulty.seen == ["PUT", "DELETE"]
+    # A server that names no checksum is asked for the size it kept.
+    faulty.seen.clear()
+    faulty.reply = {"PUT": (200, b""), "HEAD": (200, b"", {"Content-Length": "99"}), "DELETE": (204, b"")}
+    with pytest.raises(TransientStoreError, match="kept 99 bytes after upload; removed it"):
+        store.upload(oid, 100, tmp_path / "blob", lambda n: None)
+    assert faulty.seen == ["PUT", "HEAD", "DELETE"]
+    # An existence check that finds another size takes the object for absent.
+    assert store.missing({oid: 100}) == {oid}
+    faulty.reply["HEAD"] = (200, b"", {"Content-Length": "100"})
+    assert store.missing({oid: 100}) == set()
+
+
+def test_a_throttled_request_carries_the_wait_the_server_asked_for(
+    faulty: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-for-faults")
+    store = _store("s3://bucket/prefix", endpoint=faulty.endpoint, max_attempts=1)
+    for status in (429, 503):
+        faulty.reply = {"HEAD": (status, b"", {"Retry-After": "7"})}
+        with pytest.raises(TransientStoreError) as info:
+            store.missing({ABSENT: 1})
+        assert info.value.retry_after == 7
+    faulty.reply = {"HEAD": (500, b"", {"Retry-After": "7"})}  # only 429 and 503 set a wait
+    with pytest.raises(TransientStoreError) as info:
+        store.missing({ABSENT: 1})
+    assert info.value.retry_after is None
+
+
+def test_a_cut_download_resumes_where_it_stopped_in_this_process_and_the_next(
+    s3_store: S3Fixture, tmp_path: Path
+) -> None:
+    size = 4 * MiB + MiB // 2
+    oid = write_blob(tmp_path / "blob", size)
+    _store(s3_store.url).upload(oid, size, tmp_path / "blob", lambda n: None)
+    cache = Cache(tmp_path / "cache")
+    wanted = [Pointer(oid, size)]
+    # Every connection is cut after 1.5 MiB, so each keeps the one whole 1 MiB read it
+    # got: each retry adds to what the last one kept, and what the last retry got
+    # stays on disk for the next run.
+    with _proxy(s3_store, drop_after_down=MiB + MiB // 2) as proxy:
+        cut = download([("lake", _store(s3_store.url, endpoint=proxy.endpoint, max_attempts=1))], cache, wanted)
+    assert list(cut.failed) == [oid] and not cache.has(oid)
+    attempts = len(RETRY_DELAYS) + 1
+    assert proxy.dropped == attempts
+    with _proxy(s3_store) as proxy:
+        done = download([("lake", _store(s3_store.url, endpoint=proxy.endpoint))], cache, wanted)
+        assert done.done == [oid]
+        assert proxy.bytes_down < size - (attempts - 1) * MiB  # only the rest was asked for
+    assert hashlib.sha256(cache.path(oid).read_bytes()).hexdigest() == oid
+    assert list((tmp_path / "cache" / "tmp").iterdir()) == []
+
+
+def test_a_range_answered_from_another_byte_is_refused(faulty: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-for-faults")
+    store = _store("s3://bucket/prefix", endpoint=faulty.endpoint, max_attempts=1)
+    # A 206 that starts at byte 0 instead of 100: spliced into a resume, it would corrupt it.
+    faulty.reply = {"GET": (206, b"x" * 10, {"Content-Range": "bytes 0-9/200"})}
+    with pytest.raises(StoreError, match="did not answer the Range request .* from byte 100"):
+        store.open(ABSENT, 100)
+    faulty.reply = {"GET": (200, b"x" * 200)}  # the range ignored altogether
+    with pytest.raises(StoreError, match="did not answer the Range request"):
+        store.open(ABSENT, 100)
+    faulty.reply = {"GET": (206, b"x" * 100, {"Content-Range": "bytes 100-199/200"})}
+    with store.open(ABSENT, 100) as f:
+        assert f.read() == b"x" * 100

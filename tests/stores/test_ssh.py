@@ -44,7 +44,7 @@ def test_unknown_host_is_refused_with_how_to_accept(ssh_store: SSHFixture, tmp_p
     known.write_text("")
     store = _store(ssh_store.url)
     with pytest.raises(StoreAuthError) as info:
-        store.missing(["0" * 64])
+        store.missing({"0" * 64: 1})
     message = str(info.value)
     assert "\n" not in message
     assert f"[127.0.0.1]:{ssh_store.port} is not in known_hosts" in message
@@ -56,7 +56,7 @@ def test_unknown_host_is_refused_with_how_to_accept(ssh_store: SSHFixture, tmp_p
     # Doing what the message says makes it work.
     scanned = ssh_store.sshd.known_hosts_line()
     known.write_text(scanned)
-    assert store.missing(["0" * 64]) == {"0" * 64}
+    assert store.missing({"0" * 64: 1}) == {"0" * 64}
 
 
 def test_changed_host_key_is_refused(ssh_store: SSHFixture, tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_relative_path_is_under_the_login_directory(ssh_store: SSHFixture, tmp_p
         for url in (f"lazytest:{name}", f"ssh://lazytest/~/{name}"):
             store = _store(url)
             store.upload(oid, 100, blob, lambda n: None)
-            assert store.missing([oid]) == set()
+            assert store.missing({oid: 100}) == set()
             store.close()
         assert (ssh_store.sshd.sftp_home / name / object_key(oid)).is_file()
     finally:
@@ -111,13 +111,13 @@ def test_no_usable_key_is_an_auth_error(ssh_store: SSHFixture) -> None:
         f"Host lazytest\n  HostName 127.0.0.1\n  Port {ssh_store.port}\n"
     )
     with pytest.raises(StoreAuthError, match="authentication failed"):
-        _store(ssh_store.url).missing(["0" * 64])
+        _store(ssh_store.url).missing({"0" * 64: 1})
 
 
 def test_refused_connection_is_unreachable(ssh_store: SSHFixture) -> None:
     with socket_closed_port() as port:
         with pytest.raises(StoreUnreachable, match="cannot connect"):
-            _store(f"ssh://127.0.0.1:{port}/srv").missing(["0" * 64])
+            _store(f"ssh://127.0.0.1:{port}/srv").missing({"0" * 64: 1})
 
 
 class socket_closed_port:
@@ -165,8 +165,7 @@ def test_parallel_uploads_share_the_channel_pool(ssh_store: SSHFixture, tmp_path
     for t in threads:
         t.join()
     assert errors == []
-    oids = [oid for oid, _, _ in blobs]
-    assert store.missing(oids + ["0" * 64]) == {"0" * 64}
+    assert store.missing({**{oid: size for oid, size, _ in blobs}, "0" * 64: 1}) == {"0" * 64}
     for oid, _, _ in blobs:
         with store.open(oid) as f:
             assert hashlib.sha256(f.read()).hexdigest() == oid

@@ -7,11 +7,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from git_lazydata.cache import Cache
 from git_lazydata.errors import BadOid, ChecksumMismatch
+from git_lazydata.pointer import Pointer
+from git_lazydata.stores.folder import FolderStore
+from git_lazydata.stores.urls import parse_store_url
+from git_lazydata.transfer import download
 
 
 def test_insert_places_object_by_oid(tmp_path: Path) -> None:
@@ -91,3 +96,40 @@ def test_stale_temps_are_removed_and_young_ones_kept(tmp_path: Path) -> None:
     os.utime(old, (1, 1))
     assert cache.remove_stale_temps() == 1
     assert not old.exists() and young.exists()
+
+
+class _CountingFolder(FolderStore):
+    """A folder store that remembers the ranges it was asked to read."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(parse_store_url(str(root)))
+        self.reads: list[int] = []
+
+    def open(self, oid: str, start: int = 0, end: int | None = None) -> Any:
+        self.reads.append(start)
+        return super().open(oid, start, end)
+
+
+@pytest.mark.parametrize("kept", ["0%", "33%", "100%", "33% garbage", "100% garbage"])
+def test_a_kept_partial_download_in_any_state_ends_in_a_verified_object(tmp_path: Path, kept: str) -> None:
+    data = os.urandom(3 << 20)
+    oid, size = hashlib.sha256(data).hexdigest(), len(data)
+    (tmp_path / "store").mkdir()
+    store = _CountingFolder(tmp_path / "store")
+    store.upload(oid, size, _file(tmp_path / "blob", data), lambda n: None)
+    cache = Cache(tmp_path / "cache")
+    share, *garbage = kept.split()
+    prefix = data[: size * int(share.rstrip("%")) // 100]
+    with cache.partial(oid, size) as part:  # what a killed download leaves
+        part.write(bytes(len(prefix)) if garbage else prefix)
+    result = download([("lake", store)], cache, [Pointer(oid, size)])
+    assert result.done == [oid] and not result.failed and not result.warnings
+    assert cache.path(oid).read_bytes() == data
+    assert store.reads == ([len(prefix), 0] if garbage and share != "100%" else
+                           [0] if garbage else [len(prefix)] if len(prefix) < size else [])
+    assert os.listdir(tmp_path / "cache" / "tmp") == []
+
+
+def _file(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
