@@ -8,7 +8,15 @@ import subprocess
 from pathlib import Path
 
 __all__ = [
+    "assert_cached",
     "assert_clean_status",
+    "assert_in_store",
+    "corrupt",
+    "corrupt_cached",
+    "object_path",
+    "refute_cached",
+    "refute_in_store",
+    "uncache",
     "commit_files",
     "store_objects",
     "assert_pointer",
@@ -117,6 +125,59 @@ def bare_repo(path: Path) -> Path:
     """An empty bare repository, the shared remote of a team."""
     git(None, "init", "-q", "--bare", str(path))
     return path
+
+
+def object_path(root: Path, oid: str) -> Path:
+    """Where object ``oid`` lives under a cache or folder store ``root``: ``objects/ab/cd/<oid>``."""
+    return root / "objects" / oid[:2] / oid[2:4] / oid
+
+
+def _cache(cache: Path | None) -> Path:
+    return cache if cache is not None else Path(os.environ["GIT_LAZY_CACHE_DIR"])
+
+
+def assert_cached(oid: str, data: bytes | None = None, cache: Path | None = None) -> None:
+    """The cache (default: the test's own) holds ``oid``, with ``data`` when given."""
+    path = object_path(_cache(cache), oid)
+    assert path.is_file(), f"{oid} is not in the cache {_cache(cache)}"
+    if data is not None:
+        assert path.read_bytes() == data
+
+
+def refute_cached(oid: str, cache: Path | None = None) -> None:
+    """The cache (default: the test's own) does not hold ``oid``."""
+    assert not object_path(_cache(cache), oid).exists(), f"{oid} is in the cache {_cache(cache)}"
+
+
+def corrupt_cached(oid: str, data: bytes | None = None, cache: Path | None = None) -> None:
+    """Replace a cached object's bytes behind git-lazy's back (default: as many zero bytes); read-only as it was."""
+    corrupt(object_path(_cache(cache), oid), data)
+
+
+def uncache(oid: str, cache: Path | None = None) -> None:
+    """Delete a cached object behind git-lazy's back."""
+    object_path(_cache(cache), oid).unlink()
+
+
+def corrupt(path: Path, data: bytes | None = None) -> None:
+    """Overwrite an object file (cache or folder store) that git-lazy keeps read-only."""
+    size = path.stat().st_size
+    path.chmod(0o644)
+    path.write_bytes(bytes(size) if data is None else data)
+    path.chmod(0o444)
+
+
+def assert_in_store(root: Path, oid: str, data: bytes | None = None) -> None:
+    """The folder store at ``root`` holds ``oid``, with ``data`` when given."""
+    path = object_path(root, oid)
+    assert path.is_file(), f"{oid} is not in the store {root}"
+    if data is not None:
+        assert path.read_bytes() == data
+
+
+def refute_in_store(root: Path, oid: str) -> None:
+    """The folder store at ``root`` does not hold ``oid``."""
+    assert not object_path(root, oid).exists(), f"{oid} is in the store {root}"
 
 
 def cache_objects(cache: Path) -> set[str]:

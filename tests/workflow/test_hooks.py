@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lazyhelpers import assert_clean_status, bare_repo, git, is_pointer, lazy
+from lazyhelpers import assert_clean_status, bare_repo, git, is_pointer, lazy, uncache
 from servers import TcpProxy
 
 
@@ -29,21 +30,24 @@ def origin(tmp_path: Path) -> Path:
     return bare_repo(tmp_path / "origin.git")
 
 
-def author(tmp_path: Path, origin: Path, store_url: str, name: str = "a") -> Path:
-    """A clone of ``origin`` set up as the README says: install, track, remote add."""
-    repo = tmp_path / name
-    git(None, "clone", "-q", str(origin), str(repo))
-    lazy(repo, "install")
-    lazy(repo, "track", "*.bin")
-    lazy(repo, "remote", "add", "lake", store_url)
-    add_commit(repo, {"readme.txt": b"hello\n"}, "setup")
-    return repo
+@pytest.fixture
+def author(new_repo: Callable[[Path], Path], origin: Path, tmp_path: Path) -> Callable[[str], Path]:
+    """Make a repository set up as the README says (install, `*.bin` tracked, store `lake`), pushing to ``origin``."""
+
+    def make(store_url: str) -> Path:
+        repo = new_repo(tmp_path / "a")
+        git(repo, "remote", "add", "origin", str(origin))
+        lazy(repo, "remote", "add", "lake", store_url)
+        add_commit(repo, {"readme.txt": b"hello\n"}, "setup")
+        return repo
+
+    return make
 
 
 def test_pre_push_new_branch_force_push_tags_and_several_refs(
-    folder_store: Any, origin: Path, tmp_path: Path
+    folder_store: Any, origin: Path, author: Callable[[str], Path]
 ) -> None:
-    a = author(tmp_path, origin, folder_store.url)
+    a = author(folder_store.url)
     add_commit(a, {"one.bin": b"one"})
     git(a, "push", "-q", "origin", "main")
     assert folder_store.objects() == {oid(b"one")}
@@ -68,8 +72,8 @@ def test_pre_push_new_branch_force_push_tags_and_several_refs(
     assert "refs/heads/other" in remote_refs and "refs/tags/v1" in remote_refs
 
 
-def test_pre_push_deletion_needs_no_store(folder_store: Any, origin: Path, tmp_path: Path) -> None:
-    a = author(tmp_path, origin, folder_store.url)
+def test_pre_push_deletion_needs_no_store(folder_store: Any, origin: Path, author: Callable[[str], Path]) -> None:
+    a = author(folder_store.url)
     add_commit(a, {"one.bin": b"one"})
     git(a, "push", "-q", "origin", "main", "main:refs/heads/old")
     folder_store.root.rename(folder_store.root.with_name("gone"))  # the store cannot be reached
@@ -77,21 +81,21 @@ def test_pre_push_deletion_needs_no_store(folder_store: Any, origin: Path, tmp_p
     assert "refs/heads/old" not in git(a, "ls-remote", str(origin)).stdout.decode()
 
 
-@pytest.mark.parametrize("flag", ["--dry-run", "-n"])
-def test_dry_run_uploads_nothing(folder_store: Any, origin: Path, tmp_path: Path, flag: str) -> None:
-    a = author(tmp_path, origin, folder_store.url)
+def test_dry_run_uploads_nothing(folder_store: Any, origin: Path, author: Callable[[str], Path]) -> None:
+    a = author(folder_store.url)
     add_commit(a, {"one.bin": b"one"})
-    proc = git(a, "push", flag, "origin", "main")
-    assert "dry run: 1 object(s) would be checked against lake; nothing uploaded" in proc.stderr.decode()
-    assert folder_store.objects() == set()
-    assert git(a, "ls-remote", str(origin)).stdout == b""
+    for flag in ("--dry-run", "-n"):
+        proc = git(a, "push", flag, "origin", "main")
+        assert "dry run: 1 object(s) would be checked against lake; nothing uploaded" in proc.stderr.decode()
+        assert folder_store.objects() == set()
+        assert git(a, "ls-remote", str(origin)).stdout == b""
 
 
-def test_push_is_refused_when_an_object_exists_nowhere(folder_store: Any, origin: Path, tmp_path: Path) -> None:
-    a = author(tmp_path, origin, folder_store.url)
+def test_push_is_refused_when_an_object_exists_nowhere(folder_store: Any, origin: Path, author: Callable[[str], Path]) -> None:
+    a = author(folder_store.url)
     add_commit(a, {"data/lost.bin": b"lost", "data/kept.bin": b"kept"})
     lost = oid(b"lost")
-    (Path(os.environ["GIT_LAZY_CACHE_DIR"]) / "objects" / lost[:2] / lost[2:4] / lost).unlink()
+    uncache(lost)
     proc = git(a, "push", "origin", "main", check=False)
     assert proc.returncode != 0
     lines = [ln for ln in proc.stderr.decode().splitlines() if ln.startswith("git-lazy:")]
@@ -104,11 +108,9 @@ def test_push_is_refused_when_an_object_exists_nowhere(folder_store: Any, origin
     assert folder_store.objects() == {oid(b"kept")}
 
 
-def test_push_without_a_store_is_refused(origin: Path, tmp_path: Path) -> None:
-    a = tmp_path / "a"
-    git(None, "clone", "-q", str(origin), str(a))
-    lazy(a, "install")
-    lazy(a, "track", "*.bin")
+def test_push_without_a_store_is_refused(origin: Path, repo: Path) -> None:
+    a = repo
+    git(a, "remote", "add", "origin", str(origin))
     add_commit(a, {"one.bin": b"one"})
     proc = git(a, "push", "origin", "main", check=False)
     assert proc.returncode != 0
@@ -116,11 +118,13 @@ def test_push_without_a_store_is_refused(origin: Path, tmp_path: Path) -> None:
     assert git(a, "ls-remote", str(origin)).stdout == b""
 
 
-def test_a_push_asks_the_store_only_about_new_objects(s3_store: Any, origin: Path, tmp_path: Path) -> None:
+def test_a_push_asks_the_store_only_about_new_objects(
+    s3_store: Any, origin: Path, tmp_path: Path, author: Callable[[str], Path]
+) -> None:
     host, port = s3_store.endpoint.removeprefix("http://").split(":")
     with TcpProxy((host, int(port)), record=True) as proxy:
         os.environ["AWS_ENDPOINT_URL_S3"] = proxy.endpoint
-        a = author(tmp_path, origin, s3_store.url)
+        a = author(s3_store.url)
         add_commit(a, {f"f{i}.bin": f"file {i}".encode() for i in range(20)})
         git(a, "push", "-q", "origin", "main")
         assert len(s3_store.objects()) == 20
@@ -147,9 +151,9 @@ def clone_with_fresh_cache(origin: Path, path: Path, tmp_path: Path) -> dict[str
 
 
 def test_a_plain_clone_after_a_global_install_gets_hooks_and_included_data(
-    folder_store: Any, origin: Path, tmp_path: Path
+    folder_store: Any, origin: Path, tmp_path: Path, author: Callable[[str], Path], installed_globally: None
 ) -> None:
-    a = author(tmp_path, origin, folder_store.url)
+    a = author(folder_store.url)
     git(a, "config", "--file", ".lazyconfig", "lazy.fetchinclude", "data/a/**")
     add_commit(a, {"data/a/x.bin": b"included", "data/b/y.bin": b"left out"})
     git(a, "push", "-q", "origin", "main")
@@ -162,9 +166,9 @@ def test_a_plain_clone_after_a_global_install_gets_hooks_and_included_data(
 
 
 def test_checkout_with_the_store_unreachable_warns_once_and_succeeds(
-    folder_store: Any, origin: Path, tmp_path: Path
+    folder_store: Any, origin: Path, tmp_path: Path, author: Callable[[str], Path], installed_globally: None
 ) -> None:
-    a = author(tmp_path, origin, folder_store.url)
+    a = author(folder_store.url)
     git(a, "push", "-q", "origin", "main")
     git(a, "checkout", "-q", "-b", "feature")
     add_commit(a, {"x.bin": b"on feature", "y.bin": b"also"})
@@ -183,8 +187,8 @@ def test_checkout_with_the_store_unreachable_warns_once_and_succeeds(
     assert_clean_status(b)
 
 
-def test_a_conflict_on_a_tracked_file_is_a_binary_conflict(folder_store: Any, origin: Path, tmp_path: Path) -> None:
-    a = author(tmp_path, origin, folder_store.url)
+def test_a_conflict_on_a_tracked_file_is_a_binary_conflict(folder_store: Any, author: Callable[[str], Path]) -> None:
+    a = author(folder_store.url)
     add_commit(a, {"model.bin": b"base weights"})
     git(a, "checkout", "-q", "-b", "theirs")
     add_commit(a, {"model.bin": b"their weights"})
@@ -202,8 +206,8 @@ def test_a_conflict_on_a_tracked_file_is_a_binary_conflict(folder_store: Any, or
     assert_clean_status(a)
 
 
-def test_status_lists_states_and_what_a_push_would_upload(folder_store: Any, origin: Path, tmp_path: Path) -> None:
-    a = author(tmp_path, origin, folder_store.url)
+def test_status_lists_states_and_what_a_push_would_upload(folder_store: Any, author: Callable[[str], Path]) -> None:
+    a = author(folder_store.url)
     add_commit(a, {"pushed.bin": b"pushed"})
     git(a, "push", "-q", "origin", "main")
     add_commit(a, {"new one.bin": b"not pushed yet", "changed.bin": b"v1"})

@@ -1,10 +1,11 @@
-"""A team's day through plain git, for each kind of store: the workflow of the README.
+"""A team's day through plain git: the workflow of the README.
 
 A pushes with ``git push``; B clones with ``git lazy clone --include`` and gets only the
-included files' bytes; branches, checkouts and merges bring their data through the
-hooks; a push while the store cannot be reached is refused and the remote ref stays.
-B reaches S3 and SSH stores through a counting relay, so the bytes the store served
-are known; for a folder store, B's cache shows what was read.
+included files' bytes: for each kind of store. B reaches S3 and SSH stores through a
+counting relay, so the bytes the store served are known; for a folder store, B's
+cache shows what was read. With the folder store the day goes on: branches,
+checkouts and merges bring their data through the hooks, and a push while the store
+cannot be reached is refused and the remote ref stays.
 """
 
 from __future__ import annotations
@@ -73,15 +74,15 @@ def commit(repo: Path, message: str, env: dict[str, str] | None = None) -> None:
     git(repo, "commit", "-q", "-m", message, env=env)
 
 
-def test_a_team_works_through_plain_git(team_store: tuple[Any, Reach], tmp_path: Path) -> None:
+def test_a_team_works_through_plain_git(
+    team_store: tuple[Any, Reach], tmp_path: Path, new_repo: Callable[[Path], Path]
+) -> None:
     store, reach = team_store
     origin = bare_repo(tmp_path / "origin.git")
 
-    # A sets up the repository and pushes with plain git: the hook uploads.
-    a = tmp_path / "a"
-    git(None, "clone", "-q", str(origin), str(a))
-    lazy(a, "install")
-    lazy(a, "track", "data/**")
+    # A sets up the repository (installed, `*.bin` tracked) and pushes with plain git: the hook uploads.
+    a = new_repo(tmp_path / "a")
+    git(a, "remote", "add", "origin", str(origin))
     lazy(a, "remote", "add", "lake", store.url)
     big = os.urandom(3 * MiB)
     oids = write(a, {"data/a/one.bin": os.urandom(5000), "data/a/two.bin": b"two\n" * 100,
@@ -104,6 +105,9 @@ def test_a_team_works_through_plain_git(team_store: tuple[Any, Reach], tmp_path:
         assert served < MiB, f"{served} bytes served for 5 KB of included files"
     assert_clean_status(b)
     assert git(b, "config", "lazy.fetchinclude").stdout == b"data/a/**\n"
+    if reach.served() is not None:
+        # What follows depends on no kind of store: the folder store's run covers it.
+        return
 
     # B fetches one more file by hand.
     lazy(b, "fetch", "data/b/small.bin", env=env_b)
@@ -150,12 +154,12 @@ def test_a_team_works_through_plain_git(team_store: tuple[Any, Reach], tmp_path:
 SETUP = Path(__file__).resolve().parents[2] / "scripts" / "setup-repo.sh"
 
 
-def test_the_example_setup_script_fetches_what_a_role_needs(folder_store: Any, tmp_path: Path) -> None:
+def test_the_example_setup_script_fetches_what_a_role_needs(
+    folder_store: Any, tmp_path: Path, new_repo: Callable[[Path], Path]
+) -> None:
     origin = bare_repo(tmp_path / "origin.git")
-    a = tmp_path / "a"
-    git(None, "clone", "-q", str(origin), str(a))
-    lazy(a, "install")
-    lazy(a, "track", "data/**", "models/**")
+    a = new_repo(tmp_path / "a")  # installed, `*.bin` tracked
+    git(a, "remote", "add", "origin", str(origin))
     lazy(a, "remote", "add", "lake", folder_store.url)
     write(a, {"data/processed/x.bin": b"processed", "data/raw/y.bin": b"raw", "models/m.bin": b"weights"})
     commit(a, "data")
