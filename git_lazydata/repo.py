@@ -92,11 +92,14 @@ def history_entries(revs: list[str], cwd: str | os.PathLike[str] | None = None) 
 
     ``revs`` is what ``git rev-list`` takes: tips, ``^excluded`` tips, ``--not``,
     ``--remotes=<name>``, ``--all``. Only blobs small enough to be a pointer are listed
-    (``--filter=blob:limit``), so a history of big plain files costs nothing here.
+    (``--filter=blob:limit``), so a history of big plain files costs nothing here. In
+    a partial clone, blobs left on the git remote are skipped, never fetched one by
+    one (``--missing=allow-promisor``): what this clone committed itself is here.
 
     git> <object name> SP <path> LF     (the path is cut at a newline, so it only names)
     """
-    out = git("rev-list", "--objects", f"--filter=blob:limit={MAX_POINTER_SIZE}", *revs, "--", cwd=cwd)
+    out = git("rev-list", "--objects", f"--filter=blob:limit={MAX_POINTER_SIZE}", "--missing=allow-promisor",
+              *revs, "--", cwd=cwd)
     named: dict[str, bytes] = {}
     for line in out.split(b"\n"):
         name, _, path = line.partition(b" ")
@@ -110,25 +113,55 @@ def index_rows(cwd: Path | None = None, paths: list[str] | None = None) -> list[
     """Return (path from the top, mode, blob) for stage-0 index entries matching ``paths``.
 
     Pathspecs are relative to ``cwd`` (default: the current directory), as for git.
+    Entries outside a sparse checkout (skip-worktree, tag ``S``) are left out: they
+    have no file to write, and in a partial clone their blobs are not here, so
+    reading them would start one fetch from the git remote per blob.
+
+    git> <tag> SP <mode> SP <blob> SP <stage> TAB <path> NUL
     """
     rows = []
-    for item in git_lines_z("ls-files", "-s", "-z", "--full-name", "--", *(paths or []), cwd=cwd):
+    for item in git_lines_z("ls-files", "-s", "-t", "-z", "--full-name", "--", *(paths or []), cwd=cwd):
         meta, _, path = item.partition(b"\t")
-        mode, blob, stage = meta.decode().split()
-        if stage == "0":
+        tag, mode, blob, stage = meta.decode().split()
+        if stage == "0" and tag != "S":
             rows.append((path, mode, blob))
     return rows
 
 
 def tree_rows(cwd: Path | None, rev: str, paths: list[str] | None = None) -> list[tuple[bytes, str, str]]:
-    """Return (path from the top, mode, blob) for the files of ``rev`` matching ``paths``."""
+    """Return (path from the top, mode, blob) for the files of ``rev`` matching ``paths``.
+
+    In a partial clone, the blobs of those files that stayed on the git remote are
+    brought in one fetch first, instead of one fetch per blob when they are read.
+    """
     rows = []
     for item in git_lines_z("ls-tree", "-r", "-z", "--full-name", rev, "--", *(paths or []), cwd=cwd):
         meta, _, path = item.partition(b"\t")
         mode, kind, blob = meta.decode().split()
         if kind == "blob":
             rows.append((path, mode, blob))
+    _fetch_left_out(cwd, rev, rows)
     return rows
+
+
+def _fetch_left_out(cwd: Path | None, rev: str, rows: list[tuple[bytes, str, str]]) -> None:
+    """In a partial clone, fetch the blobs of ``rows`` that are not here, all in one request.
+
+    The same request git makes for one missing object (``--stdin`` object names, no
+    negotiation), made once for all of them.
+    """
+    if not rows:
+        return
+    remote = _promisor_remote(cwd)
+    if remote is None:
+        return
+    listing = git("rev-list", "--objects", "--no-walk", "--missing=print", rev, "--", cwd=cwd)
+    missing = {line[1:].decode() for line in listing.split(b"\n") if line.startswith(b"?")}
+    wanted = sorted({blob for _, _, blob in rows if blob in missing})
+    if wanted:
+        git("-c", "fetch.negotiationAlgorithm=noop", "fetch", remote, "--no-tags", "--no-write-fetch-head",
+            "--recurse-submodules=no", "--filter=blob:none", "--stdin",
+            cwd=cwd, input="".join(f"{blob}\n" for blob in wanted).encode())
 
 
 def changed_rows(cwd: Path | None, old: str, new: str) -> list[tuple[bytes, str, str]]:
@@ -143,6 +176,26 @@ def changed_rows(cwd: Path | None, old: str, new: str) -> list[tuple[bytes, str,
         if status in ("A", "M", "T"):
             rows.append((path, new_mode, new_blob))
     return rows
+
+
+def _promisor_remote(cwd: Path | None) -> str | None:
+    """The git remote a partial clone fetches missing objects from, or None.
+
+    git> <key> LF <value> NUL     (``remote.<name>.promisor`` true, or ``extensions.partialclone``)
+    """
+    found = git("config", "-z", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$",
+                cwd=cwd, check=False)
+    for item in found.split(b"\0"):
+        key, _, value = item.decode("utf-8", "replace").partition("\n")
+        if key == "extensions.partialclone":
+            name = value
+        elif key.endswith(".promisor") and value.lower() in ("true", "yes", "on", "1"):
+            name = key[len("remote."):-len(".promisor")]
+        else:
+            continue
+        if name and not name.startswith("-"):
+            return name
+    return None
 
 
 def matching_paths(cwd: Path | None, pathspecs: list[str]) -> set[bytes]:
