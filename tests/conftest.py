@@ -115,3 +115,11 @@ def new_repo(_tracked_repo_template: Path) -> Callable[[Path], Path]:
 def repo(tmp_path: Path, new_repo: Callable[[Path], Path]) -> Path:
     """A repository with git-lazy installed and `*.bin` tracked and committed."""
     return new_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def plain_repo(tmp_path: Path) -> Path:
+    """A new repository without git-lazy set up, for the tests of setting it up."""
+    path = tmp_path / "plain"
+    subprocess.run(["git", "init", "-q", str(path)], check=True, capture_output=True)
+    return path

@@ -7,10 +7,8 @@ under test talk to these servers over loopback sockets, as they would in use.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -29,7 +27,7 @@ import pytest
 
 __all__ = [
     "MotoServer", "S3Fixture", "SSHFixture", "Sshd", "TcpProxy", "FolderFixture",
-    "run_killed_upload", "unavailable", "write_blob",
+    "run_killed_upload", "unavailable",
 ]
 
 
@@ -39,20 +37,6 @@ def unavailable(what: str, install: str) -> None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message)
     pytest.skip(message)
-
-
-def write_blob(path: Path, size: int, seed: int = 0) -> str:
-    """Write ``size`` seeded pseudo-random bytes to ``path``; return their sha256."""
-    rng = random.Random(seed)
-    digest = hashlib.sha256()
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            chunk = rng.randbytes(min(left, 1 << 20))
-            digest.update(chunk)
-            f.write(chunk)
-            left -= len(chunk)
-    return digest.hexdigest()
 
 
 _KILLED_UPLOAD = """
@@ -336,16 +320,21 @@ def folder_store(tmp_path: Path) -> FolderFixture:
 class TcpProxy:
     """A loopback TCP relay to ``target`` that counts, records and can cut connections.
 
-    ``drop_after`` / ``drop_after_down``: cut a connection (with a RST) once that many
-    bytes went upstream / downstream on it; ``drops`` limits how many connections
-    are cut (None: all of them).
+    ``drop_after`` / ``drop_after_down``: cut a connection (with a RST; ``gently``: a
+    FIN after the bytes that went through, a body cut at N bytes) once that many bytes
+    went upstream / downstream on it; ``drops`` limits how many connections are cut
+    (None: all of them).
     """
 
     def __init__(
         self, target: tuple[str, int], *, drop_after: int | None = None,
         drop_after_down: int | None = None, drops: int | None = None, record: bool = False,
+        gently: bool = False,
     ) -> None:
         self.target = target
+        # A RST makes the receiver's kernel drop bytes it got but was not asked for yet,
+        # as many as timing decides; a FIN delivers all of them first.
+        self.gently = gently
         self.limits = {True: drop_after, False: drop_after_down}
         self.drops = drops
         self.record = record
@@ -392,8 +381,9 @@ class TcpProxy:
 
     def _cut(self, *socks: socket.socket) -> None:
         for s in socks:
-            try:  # linger 0: close with a RST, like a dropped link
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            try:
+                if not self.gently:  # linger 0: close with a RST, like a dropped link
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 # close() alone does not wake the relay thread blocked in recv() on this
                 # socket, and the kernel keeps the connection while that call holds it.
                 s.shutdown(socket.SHUT_RD)

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import run_killed_upload, write_blob
+from lazyhelpers import write_stream
+from servers import run_killed_upload
 
 from git_lazydata.errors import BadOid, ObjectMissing, StoreError
 from git_lazydata.pointer import object_key
@@ -87,7 +88,7 @@ def _read(stream: Any) -> bytes:
 
 def _blob(tmp_path: Path, size: int, seed: int) -> tuple[str, Path]:
     path = tmp_path / f"blob-{seed}"
-    return write_blob(path, size, seed), path
+    return write_stream(path, size, seed), path
 
 
 def test_missing_upload_open(any_store: Kind, tmp_path: Path) -> None:

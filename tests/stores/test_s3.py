@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import MotoServer, S3Fixture, TcpProxy, run_killed_upload, s3_client, write_blob
+from lazyhelpers import write_stream
+from servers import MotoServer, S3Fixture, TcpProxy, run_killed_upload, s3_client
 
 from git_lazydata.cache import Cache
 from git_lazydata.errors import (
@@ -63,7 +64,7 @@ def _proxy(fx: S3Fixture, **kwargs: Any) -> TcpProxy:
 
 def test_multipart_upload(s3_store: S3Fixture, tmp_path: Path) -> None:
     size = 12 * MiB + 1
-    oid = write_blob(tmp_path / "blob", size)
+    oid = write_stream(tmp_path / "blob", size)
     moved: list[int] = []
     _store(s3_store.url, **SMALL_PARTS).upload(oid, size, tmp_path / "blob", moved.append)
     assert sum(moved) == size
@@ -77,7 +78,7 @@ def test_multipart_upload(s3_store: S3Fixture, tmp_path: Path) -> None:
 def test_killed_multipart_upload_resumes(s3_store: S3Fixture, tmp_path: Path) -> None:
     size = 22 * MiB
     blob = tmp_path / "blob"
-    oid = write_blob(blob, size)
+    oid = write_stream(blob, size)
     run_killed_upload(s3_store.url, oid, size, blob, 10 * MiB, **SMALL_PARTS)  # dies after 2 parts
 
     [upload] = _pending(s3_store)
@@ -124,7 +125,7 @@ def test_prepare_push_aborts_only_stale_uploads(s3_store: S3Fixture) -> None:
 
 def test_dropped_put_leaves_nothing(s3_store: S3Fixture, tmp_path: Path) -> None:
     size = 3 * MiB
-    oid = write_blob(tmp_path / "blob", size)
+    oid = write_stream(tmp_path / "blob", size)
     with _proxy(s3_store, drop_after=MiB) as proxy:
         store = _store(s3_store.url, endpoint=proxy.endpoint, max_attempts=1)
         with pytest.raises(TransientStoreError):
@@ -136,7 +137,7 @@ def test_dropped_put_leaves_nothing(s3_store: S3Fixture, tmp_path: Path) -> None
 
 
 def test_missing_bucket_and_unreachable_endpoint(s3_store: S3Fixture, tmp_path: Path) -> None:
-    oid = write_blob(tmp_path / "blob", 10)
+    oid = write_stream(tmp_path / "blob", 10)
     store = _store(f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}/x")
     with pytest.raises(StoreError, match="does not exist"):
         store.upload(oid, 10, tmp_path / "blob", lambda n: None)
@@ -177,7 +178,7 @@ def enforced_auth(moto_server: MotoServer) -> Iterator[IamUser]:
 
 def test_wrong_credentials(s3_store: S3Fixture, enforced_auth: IamUser, tmp_path: Path,
                            monkeypatch: pytest.MonkeyPatch) -> None:
-    oid = write_blob(tmp_path / "blob", 100)
+    oid = write_stream(tmp_path / "blob", 100)
     secret = "wrong-secret-Zq81xx"
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", enforced_auth.key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
@@ -202,7 +203,7 @@ def test_url_user_password(s3_store: S3Fixture, enforced_auth: IamUser, tmp_path
                            monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(name)
-    oid = write_blob(tmp_path / "blob", 100)
+    oid = write_stream(tmp_path / "blob", 100)
     hostport = s3_store.endpoint.split("//")[1]
     tail = f"{hostport}/{s3_store.bucket}/{s3_store.prefix}"
     store = _store(f"s3://{enforced_auth.key}:{enforced_auth.secret}@{tail}")
@@ -343,7 +344,7 @@ def test_expired_token_and_server_errors(faulty: Any, monkeypatch: pytest.Monkey
 
 def test_cut_download_raises_instead_of_truncating(s3_store: S3Fixture, tmp_path: Path) -> None:
     size = 3 * MiB
-    oid = write_blob(tmp_path / "blob", size)
+    oid = write_stream(tmp_path / "blob", size)
     _store(s3_store.url).upload(oid, size, tmp_path / "blob", lambda n: None)
     with _proxy(s3_store, drop_after_down=MiB, drops=1) as proxy:
         store = _store(s3_store.url, endpoint=proxy.endpoint, max_attempts=1)
@@ -361,7 +362,7 @@ def test_a_store_that_keeps_other_bytes_is_caught_and_cleaned(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-for-faults")
     store = _store("s3://bucket/prefix", endpoint=faulty.endpoint, max_attempts=1)
-    oid = write_blob(tmp_path / "blob", 100)
+    oid = write_stream(tmp_path / "blob", 100)
     other = base64.b64encode(hashlib.sha256(b"other bytes").digest()).decode()
     # The server computed another SHA-256 than the oid it was sent with.
     faulty.reply = {"PUT": (200, b"", {"x-amz-checksum-sha256": other}), "DELETE": (204, b"")}
@@ -400,15 +401,15 @@ def test_a_throttled_request_carries_the_wait_the_server_asked_for(
 def test_a_cut_download_resumes_where_it_stopped_in_this_process_and_the_next(
     s3_store: S3Fixture, tmp_path: Path
 ) -> None:
-    size = 4 * MiB + MiB // 2
-    oid = write_blob(tmp_path / "blob", size)
+    size = 8 * MiB
+    oid = write_stream(tmp_path / "blob", size)
     _store(s3_store.url).upload(oid, size, tmp_path / "blob", lambda n: None)
     cache = Cache(tmp_path / "cache")
     wanted = [Pointer(oid, size)]
-    # Every connection is cut after 1.5 MiB, so each keeps the one whole 1 MiB read it
-    # got: each retry adds to what the last one kept, and what the last retry got
-    # stays on disk for the next run.
-    with _proxy(s3_store, drop_after_down=MiB + MiB // 2) as proxy:
+    # Every body is cut after 1.5 MiB (a clean close, so no byte that arrived is lost):
+    # each retry adds to what the last one kept, four attempts cannot finish, and what
+    # they got stays on disk for the next run.
+    with _proxy(s3_store, drop_after_down=MiB + MiB // 2, gently=True) as proxy:
         cut = download([("lake", _store(s3_store.url, endpoint=proxy.endpoint, max_attempts=1))], cache, wanted)
     assert list(cut.failed) == [oid] and not cache.has(oid)
     attempts = len(RETRY_DELAYS) + 1
@@ -416,7 +417,7 @@ def test_a_cut_download_resumes_where_it_stopped_in_this_process_and_the_next(
     with _proxy(s3_store) as proxy:
         done = download([("lake", _store(s3_store.url, endpoint=proxy.endpoint))], cache, wanted)
         assert done.done == [oid]
-        assert proxy.bytes_down < size - (attempts - 1) * MiB  # only the rest was asked for
+        assert proxy.bytes_down < size - attempts * MiB  # only the rest was asked for
     assert hashlib.sha256(cache.path(oid).read_bytes()).hexdigest() == oid
     assert list((tmp_path / "cache" / "tmp").iterdir()) == []
 

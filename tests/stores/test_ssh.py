@@ -10,7 +10,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from servers import SSHFixture, TcpProxy, write_blob
+from lazyhelpers import write_stream
+from servers import SSHFixture, TcpProxy
 
 from git_lazydata.errors import (
     ConfigError,
@@ -63,7 +64,7 @@ def test_changed_host_key_is_refused(ssh_store: SSHFixture, tmp_path: Path) -> N
     sshd = ssh_store.sshd
     (ssh_store.ssh_dir / "known_hosts").write_text(sshd.known_hosts_line(key=sshd.other_key))
     blob = tmp_path / "blob"
-    oid = write_blob(blob, 1000)
+    oid = write_stream(blob, 1000)
     with pytest.raises(StoreAuthError, match="host key CHANGED") as info:
         _store(ssh_store.url).upload(oid, 1000, blob, lambda n: None)
     assert _fingerprint(sshd.host_key, tmp_path) in str(info.value)
@@ -74,7 +75,7 @@ def test_changed_host_key_is_refused(ssh_store: SSHFixture, tmp_path: Path) -> N
 
 def test_scp_form_through_config_alias(ssh_store: SSHFixture, tmp_path: Path) -> None:
     blob = tmp_path / "blob"
-    oid = write_blob(blob, 5000)
+    oid = write_stream(blob, 5000)
     store = _store(f"lazytest:{ssh_store.root}")
     store.upload(oid, 5000, blob, lambda n: None)
     assert (ssh_store.root / object_key(oid)).read_bytes() == blob.read_bytes()
@@ -83,7 +84,7 @@ def test_scp_form_through_config_alias(ssh_store: SSHFixture, tmp_path: Path) ->
 def test_relative_path_is_under_the_login_directory(ssh_store: SSHFixture, tmp_path: Path) -> None:
     name = f"rel-{uuid.uuid4().hex[:8]}/lake"
     blob = tmp_path / "blob"
-    oid = write_blob(blob, 100)
+    oid = write_stream(blob, 100)
     try:
         for url in (f"lazytest:{name}", f"ssh://lazytest/~/{name}"):
             store = _store(url)
@@ -149,7 +150,7 @@ def test_parallel_uploads_share_the_channel_pool(ssh_store: SSHFixture, tmp_path
     blobs = []
     for seed in range(20):
         path = tmp_path / f"b{seed}"
-        blobs.append((write_blob(path, 50_000 + seed, seed), 50_000 + seed, path))
+        blobs.append((write_stream(path, 50_000 + seed, seed), 50_000 + seed, path))
     errors: list[BaseException] = []
 
     def push(part: list[tuple[str, int, Path]]) -> None:
@@ -175,7 +176,7 @@ def test_parallel_uploads_share_the_channel_pool(ssh_store: SSHFixture, tmp_path
 def test_dropped_connection_mid_upload(ssh_store: SSHFixture, tmp_path: Path) -> None:
     size = 4 * MiB
     blob = tmp_path / "blob"
-    oid = write_blob(blob, size)
+    oid = write_stream(blob, size)
     with TcpProxy(("127.0.0.1", ssh_store.port), drop_after=2 * MiB, drops=1) as proxy:
         known = ssh_store.ssh_dir / "known_hosts"
         known.write_text(ssh_store.sshd.known_hosts_line(port=proxy.port))
@@ -197,7 +198,7 @@ def test_dropped_connection_mid_upload(ssh_store: SSHFixture, tmp_path: Path) ->
 def test_cut_download_raises_instead_of_truncating(ssh_store: SSHFixture, tmp_path: Path) -> None:
     size = 3 * MiB
     blob = tmp_path / "blob"
-    oid = write_blob(blob, size)
+    oid = write_stream(blob, size)
     _store(ssh_store.url).upload(oid, size, blob, lambda n: None)
     with TcpProxy(("127.0.0.1", ssh_store.port), drop_after_down=2 * MiB, drops=1) as proxy:
         (ssh_store.ssh_dir / "known_hosts").write_text(
