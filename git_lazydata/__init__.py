@@ -14,7 +14,7 @@ __all__ = ["LazyError", "__version__"]
 
 __version__ = "0.1.0"
 
-_API = {"track", "open", "ls", "fetch", "push"}
+_API = {"track", "open", "ls", "log", "fetch", "push"}
 
 
 def __getattr__(name: str) -> Any:
@@ -24,3 +24,8 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     raise AttributeError(f"module 'git_lazydata' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names and the API's, for completion in notebooks."""
+    return sorted(set(globals()) | _API)

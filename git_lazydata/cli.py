@@ -132,16 +132,65 @@ def untrack(patterns: tuple[str, ...]) -> None:
 
 @cli.command("ls-files")
 @click.option("-l", "--long", "long_", is_flag=True, help="Show the whole oid.")
-@click.option("--rev", default=None, help="List the files of this revision instead of the index.")
+@click.option("--rev", default=None, help="List the files of this revision (content here = in the cache).")
+@click.option("--tree", "as_tree", is_flag=True, help="Show folders as an indented tree with their total sizes.")
 @click.argument("paths", nargs=-1)
-def ls_files(long_: bool, rev: str | None, paths: tuple[str, ...]) -> None:
+def ls_files(long_: bool, rev: str | None, as_tree: bool, paths: tuple[str, ...]) -> None:
     """List tracked files: oid, * content here, - pointer only, M modified, ! deleted; path, size."""
     from .ops.ls_files import MARKERS
     from .ops.ls_files import ls_files as run
 
-    for f in run(_context(), list(paths), rev):
+    files = run(_context(), list(paths), rev)
+    if as_tree:
+        _render_tree(files)
+        return
+    for f in files:
         oid = f.oid if long_ else f.oid[:10]
         click.echo(f"{oid} {MARKERS[f.state]} {printable(f.path)} ({human(f.size)})")
+
+
+def _render_tree(files: list[Any]) -> None:
+    """Folders with their file count and total size, files indented below, with markers."""
+    from .ops.ls_files import MARKERS
+
+    totals: dict[str, list[int]] = {}  # folder -> [files, bytes]
+    for f in files:
+        parts = f.path.split("/")[:-1]
+        for depth in range(len(parts) + 1):
+            total = totals.setdefault("/".join(parts[:depth]), [0, 0])
+            total[0] += 1
+            total[1] += f.size
+    shown: set[str] = {""}
+    for f in sorted(files, key=lambda f: f.path.split("/")):
+        parts = f.path.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder not in shown:
+                shown.add(folder)
+                count, size = totals[folder]
+                click.echo(f"{'    ' * (depth - 1)}{printable(parts[depth - 1])}/ "
+                           f"({count} file{'s' if count != 1 else ''}, {human(size)})")
+        click.echo(f"{'    ' * (len(parts) - 1)}{MARKERS[f.state]} {printable(parts[-1])} ({human(f.size)})")
+    if files:
+        count, size = totals[""]
+        click.echo(f"{count} file{'s' if count != 1 else ''}, {human(size)}")
+
+
+@cli.command()
+@click.argument("path")
+@click.option("-l", "--long", "long_", is_flag=True, help="Show whole commit names and oids.")
+def log(path: str, long_: bool) -> None:
+    """The versions of the file PATH through history: commit, date, size, oid."""
+    from .ops.log import versions
+
+    for v in versions(_context(), path):
+        commit = v.commit if long_ else v.commit[:10]
+        if v.kind == "deleted":
+            what = "deleted"
+        else:
+            oid = (v.oid if long_ else v.oid[:10]) if v.oid else "in git"
+            what = f"{human(v.size or 0):>10} {oid}"
+        click.echo(f"{commit} {v.date} {what}  {printable(v.subject)}")
 
 
 def _render_checkout(result: MaterializeResult | None) -> None:
@@ -307,13 +356,27 @@ def _render_fetch(result: SyncResult, quiet: bool) -> None:
 @click.argument("paths", nargs=-1)
 @click.option("--rev", default=None, help="Fetch the files of this revision into the cache only.")
 @click.option("--all", "all_files", is_flag=True, help="Every tracked file.")
+@click.option("--used-by", "scripts", multiple=True, metavar="SCRIPT",
+              help="The files SCRIPT (.py or .ipynb) names in track() calls, read without running it (repeatable).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Parallel transfers (default 8).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress.")
-def fetch(paths: tuple[str, ...], rev: str | None, all_files: bool, jobs: int | None, quiet: bool) -> None:
+def fetch(paths: tuple[str, ...], rev: str | None, all_files: bool, scripts: tuple[str, ...], jobs: int | None,
+          quiet: bool) -> None:
     """Download PATHS (files, folders or globs) from the stores and write them out."""
     from .ops.fetch import fetch as run
 
-    result = run(_context(), list(paths), rev=rev, all_files=all_files, jobs=jobs,
+    names = list(paths)
+    if scripts:
+        from pathlib import Path
+
+        from .ops.used_by import paths_used_by
+
+        for script in scripts:
+            found = paths_used_by(Path(script))
+            if not found:
+                raise LazyError(f"{script} names no file in a track() call")
+            names += [f":(literal){name}" for name in found]
+    result = run(_context(), names, rev=rev, all_files=all_files, jobs=jobs,
                  progress=_progress("Downloading", quiet))
     _render_fetch(result, quiet)
 

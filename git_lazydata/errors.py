@@ -12,6 +12,7 @@ __all__ = [
     "ChecksumMismatch",
     "ConfigError",
     "LazyError",
+    "NotFound",
     "ObjectMissing",
     "StoreAuthError",
     "StoreError",
@@ -32,6 +33,10 @@ class LazyError(Exception):
             self.exit_code = exit_code
 
 
+class NotFound(LazyError, FileNotFoundError):
+    """A path or revision the user named is not there (also a FileNotFoundError, for fsspec and pandas)."""
+
+
 class ConfigError(LazyError):
     """A configuration value is missing, malformed or not allowed."""
 
@@ -47,9 +52,9 @@ class BadOid(LazyError):
 class ObjectMissing(LazyError):
     """An object is not where it was looked for (the cache or a store)."""
 
-    def __init__(self, oid: str, where: str) -> None:
-        """Say which object is missing from which place."""
-        super().__init__(f"object {oid} is not in {where}")
+    def __init__(self, oid: str, where: str, path: str | None = None) -> None:
+        """Say which object is missing from which place (and which file it is the content of)."""
+        super().__init__(f"{path + ': ' if path else ''}object {oid} is not in {where}")
         self.oid = oid
         self.where = where
 

@@ -64,13 +64,15 @@ class Repo:
         return self.work_tree
 
 
-def pointers_of_blobs(blobs: list[str], cwd: str | os.PathLike[str] | None) -> dict[str, Pointer]:
+def pointers_of_blobs(blobs: list[str], cwd: str | os.PathLike[str] | None,
+                      sizes: dict[str, int] | None = None) -> dict[str, Pointer]:
     """Return {blob: pointer} for the blobs that are pointers.
 
-    Two passes as git-lfs does: sizes first (non-blobs are dropped there), then the
-    content of blobs small enough to be a pointer.
+    Two passes as git-lfs does: sizes first (non-blobs are dropped there; the caller
+    may pass them in), then the content of blobs small enough to be a pointer.
     """
-    sizes = blob_sizes(blobs, cwd=cwd)
+    if sizes is None:
+        sizes = blob_sizes(blobs, cwd=cwd)
     small = [b for b, size in sizes.items() if 0 < size < MAX_POINTER_SIZE]
     pointers = {}
     for blob, data in blob_contents(small, cwd=cwd).items():

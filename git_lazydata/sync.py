@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .checkout import MaterializeResult, materialize, require_filter, still_pointers
 from .config import Remote
 from .context import Context
-from .errors import ConfigError
+from .errors import ConfigError, LazyError
 from .pointer import Pointer
 from .progress import Progress
 from .record import StoreRecord
@@ -51,6 +51,17 @@ class SyncResult:
             for path in self.paths.get(oid, [oid.encode()]):
                 out.append((path, reason))
         return sorted(out)
+
+    def error(self, what: str, *, detail: int = 5) -> LazyError | None:
+        """The error to raise when objects failed: how many could not be ``what``, then the first paths and why."""
+        if not self.transfer.failed:
+            return None
+        from .terminal import path_text
+
+        failures = self.failures()
+        named = "; ".join(f"{path_text(path)}: {reason}" for path, reason in failures[:detail])
+        more = f"; and {len(failures) - detail} more" if len(failures) > detail else ""
+        return LazyError(f"{len(self.transfer.failed)} object(s) could not be {what} ({named}{more})")
 
 
 def _paths(entries: Sequence[Entry]) -> dict[str, list[bytes]]:

@@ -33,7 +33,7 @@ from .progress import Progress
 from .stores import Store
 from .stores.urls import redact
 
-__all__ = ["RETRY_DELAYS", "TransferResult", "download", "upload"]
+__all__ = ["RETRY_DELAYS", "TransferResult", "download", "retrying", "upload"]
 
 #: Seconds to wait before each retry of a transient failure.
 RETRY_DELAYS = (0.5, 2.0, 5.0)
@@ -61,7 +61,7 @@ class TransferResult:
         return not self.failed
 
 
-def _retrying(action: Callable[[], T], sleep: Callable[[float], None] = time.sleep) -> T:
+def retrying(action: Callable[[], T], sleep: Callable[[float], None] = time.sleep) -> T:
     """Run ``action``, retrying TransientStoreError after each delay in RETRY_DELAYS.
 
     A store that says how long to wait (``Retry-After`` on a 429 or 503) is waited for,
@@ -135,7 +135,7 @@ def upload(store: Store, cache: Cache, pointers: Sequence[Pointer], *, jobs: int
                 raise ObjectMissing(pointer.oid, "the local cache")
             # Stores read the file through hashing.VerifyingReader: bytes that no longer
             # match their oid are refused before the store publishes anything.
-            _retrying(lambda: store.upload(pointer.oid, pointer.size, cache.path(pointer.oid), progress.add_bytes))
+            retrying(lambda: store.upload(pointer.oid, pointer.size, cache.path(pointer.oid), progress.add_bytes))
         except StoreAuthError:
             raise
         except (LazyError, OSError) as exc:
@@ -219,7 +219,7 @@ def download(stores: Sequence[tuple[str, Store]], cache: Cache, pointers: Sequen
                 reasons.append(given_up[name])
                 continue
             try:
-                _retrying(lambda store=store: from_store(store, pointer))  # type: ignore[misc]
+                retrying(lambda store=store: from_store(store, pointer))  # type: ignore[misc]
             except (StoreUnreachable, StoreAuthError) as exc:
                 given_up[name] = f"{name}: {redact(str(exc))}"
                 reasons.append(given_up[name])

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "git_lazydata"
-HEAVY = ("boto3", "botocore", "paramiko", "click", "dulwich", "cryptography", "sqlite3")
+HEAVY = ("boto3", "botocore", "paramiko", "click", "dulwich", "cryptography", "sqlite3", "fsspec")
 
 
 def _modules() -> dict[str, ast.Module]:
@@ -76,6 +76,7 @@ OWNERS = {
     "click": {"cli.py"},
     "dulwich": {"config.py"},
     "sqlite3": {"record.py"},
+    "fsspec": {"fs.py"},
 }
 
 
@@ -112,11 +113,11 @@ LAYERS = [
      "stores.base", "settings", "gitcmd", "written"},
     {"cache", "filter", "hookfiles", "repo", "config", "record", "stores", "stores.s3_credentials"},
     {"stores.folder", "stores.s3", "stores.ssh", "context", "checkout"},
-    {"transfer"},
+    {"transfer", "lookup"},
     {"sync"},
     {"hooks", "ops", "ops.install", "ops.track", "ops.remote", "ops.ls_files", "ops.checkout",
-     "ops.push", "ops.fetch", "ops.pull", "ops.status", "ops.clone"},
-    {"api", "cli"},
+     "ops.push", "ops.fetch", "ops.pull", "ops.status", "ops.clone", "ops.log", "ops.used_by", "reader"},
+    {"api", "cli", "fs"},
     {"__main__", "__init__"},
 ]
 

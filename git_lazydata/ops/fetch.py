@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..context import Context
 from ..errors import LazyError
+from ..lookup import resolve_rev
 from ..progress import Progress
 from ..repo import index_rows, pointer_entries, tree_rows
 from ..sync import SyncResult
@@ -22,10 +23,8 @@ def fetch(ctx: Context, paths: list[str], *, rev: str | None = None, all_files: 
         raise LazyError("name the files to fetch (paths or globs), or use --all")
     if paths and all_files:
         raise LazyError("name the files to fetch, or use --all, not both")
-    if rev is not None and rev.startswith("-"):
-        raise LazyError(f"not a revision: {rev!r}")
     where = ctx.work_tree if all_files else ctx.cwd  # --all: every file, from any folder
-    rows = tree_rows(where, rev, paths) if rev else index_rows(where, paths)
+    rows = tree_rows(where, resolve_rev(ctx, rev), paths) if rev is not None else index_rows(where, paths)
     entries = pointer_entries(rows, ctx.work_tree)
     if paths and not entries:
         raise LazyError(f"no git-lazy file matches {' '.join(paths)}")

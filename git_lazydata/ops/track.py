@@ -17,7 +17,7 @@ from ..context import Context
 from ..errors import LazyError
 from ..gitcmd import git_lines_z
 
-__all__ = ["ATTRIBUTES", "TrackResult", "escape", "list_patterns", "track", "untrack"]
+__all__ = ["ATTRIBUTES", "TrackResult", "escape", "list_patterns", "literal", "track", "untrack"]
 
 ATTRIBUTES = "filter=lazy diff=lazy merge=lazy -text"
 _RESERVED = (".git", ".lazyconfig")
@@ -26,6 +26,13 @@ _RESERVED = (".git", ".lazyconfig")
 def escape(pattern: str) -> str:
     """Write a pattern the way a .gitattributes line can hold it."""
     return pattern.replace("#", "\\#").replace(" ", "[[:space:]]")
+
+
+def literal(path: str) -> str:
+    """A pattern that matches the file ``path`` and nothing else (glob characters escaped)."""
+    for ch in "\\*?[":
+        path = path.replace(ch, "\\" + ch)
+    return path
 
 
 def unescape(pattern: str) -> str:

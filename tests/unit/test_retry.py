@@ -9,7 +9,7 @@ import pytest
 
 from git_lazydata.errors import TransientStoreError
 from git_lazydata.stores.base import retry_after
-from git_lazydata.transfer import MAX_RETRY_AFTER, RETRY_BUDGET, RETRY_DELAYS, _retrying
+from git_lazydata.transfer import MAX_RETRY_AFTER, RETRY_BUDGET, RETRY_DELAYS, retrying
 
 
 def _failing(times: int, wait: float | None) -> tuple[list[int], object]:
@@ -27,15 +27,15 @@ def _failing(times: int, wait: float | None) -> tuple[list[int], object]:
 def test_the_wait_a_store_asks_for_is_kept_within_caps() -> None:
     waits: list[float] = []
     calls, action = _failing(2, 7.0)
-    assert _retrying(action, waits.append) == "done"  # type: ignore[arg-type]
+    assert retrying(action, waits.append) == "done"  # type: ignore[arg-type]
     assert waits == [7.0, 7.0] and len(calls) == 3
     waits.clear()
     _, action = _failing(1, 3600.0)
-    assert _retrying(action, waits.append) == "done"  # type: ignore[arg-type]
+    assert retrying(action, waits.append) == "done"  # type: ignore[arg-type]
     assert waits == [MAX_RETRY_AFTER]
     waits.clear()
     _, action = _failing(1, None)  # no word from the store: the engine's own delays
-    _retrying(action, waits.append)  # type: ignore[arg-type]
+    retrying(action, waits.append)  # type: ignore[arg-type]
     assert waits == [RETRY_DELAYS[0]]
 
 
@@ -43,7 +43,7 @@ def test_waits_past_the_budget_give_up_instead_of_waiting() -> None:
     waits: list[float] = []
     calls, action = _failing(10, MAX_RETRY_AFTER)
     with pytest.raises(TransientStoreError):
-        _retrying(action, waits.append)  # type: ignore[arg-type]
+        retrying(action, waits.append)  # type: ignore[arg-type]
     assert sum(waits) <= RETRY_BUDGET and len(waits) == int(RETRY_BUDGET // MAX_RETRY_AFTER)
     assert len(calls) == len(waits) + 1
 
