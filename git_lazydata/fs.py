@@ -44,8 +44,6 @@ class LazyFileSystem(AbstractFileSystem):  # type: ignore[misc]
         self.ctx = Context(ctx.repo, ctx.settings, ctx.work_tree)
         self.rev = rev
         self.commit = resolve_rev(self.ctx, rev) if rev else None
-        # A copy made in another process (pickled for dask, say) opens the same repository.
-        self.storage_options["repo"] = str(self.ctx.work_tree)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._stamp: tuple[int, int] | None = None

@@ -62,8 +62,11 @@ def ls_files(ctx: Context, paths: list[str] | None = None, rev: str | None = Non
     entries = pointer_entries(rows, work_tree)
     changed: set[bytes] = set()
     if rev is None and entries:
-        # git decides what differs from the index (it cleans stat-dirty files itself).
-        changed = set(git_lines_z("diff-files", "--name-only", "-z", "--", cwd=work_tree, with_filter=True))
+        # git decides what differs from the index. Porcelain diff, unlike diff-files,
+        # refreshes first: a file only touched (or rewritten as the same pointer) is
+        # cleaned and compared, not reported for its changed time.
+        changed = set(git_lines_z("diff", "--name-only", "-z", "--no-color", "--no-ext-diff", "--no-textconv",
+                                  "--", cwd=work_tree, with_filter=True))
     out = []
     for entry in entries:
         rel = os.fsdecode(entry.path)
