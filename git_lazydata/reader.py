@@ -38,6 +38,8 @@ FIRST_WINDOW = 256 * 1024
 MAX_WINDOW = 64 * 1024 * 1024
 #: A seek forward by at most this much inside the open window reads through instead of asking again.
 SKIP_LIMIT = 256 * 1024
+#: Windows up to this size are read whole when opened: no connection stays held between reads.
+HOLD_LIMIT = 1024 * 1024
 #: What a file object buffers for its caller's small reads.
 BUFFER_SIZE = 64 * 1024
 #: Blobs git keeps itself are copied to memory up to this size, to a temp file beyond.
@@ -89,21 +91,27 @@ POOL = StorePool()
 class ObjectReader(io.RawIOBase):
     """A seekable, read-only view of object ``oid`` in ``store``, read by range on demand."""
 
-    def __init__(self, store: Store, where: str, oid: str, size: int, first: BinaryIO | None = None) -> None:
-        """Read from ``store`` (named ``where`` in errors); ``first`` is an open window at byte 0."""
+    def __init__(self, store: Store, where: str, oid: str, size: int) -> None:
+        """Read from ``store`` (named ``where`` in errors); nothing is asked until the first read."""
         super().__init__()
         self._store, self._where, self._oid, self._size = store, where, oid, size
         self._pos = 0
-        self._stream: BinaryIO | None = first
-        self._stream_pos = 0  # where the open window is
-        self._stream_end = min(size, FIRST_WINDOW) if first is not None else 0
+        self._stream: BinaryIO | None = None
+        self._stream_pos = self._stream_end = 0  # the open window: where it is, where it ends
         self._window = FIRST_WINDOW
         self._hash = hashlib.sha256()
         self._hashed = 0  # bytes [0, _hashed) went through the hash in order
         self._seen: list[list[int]] = []  # ranges read out of order, merged: [start, end)
         self._verified = False
-        #: Bytes this reader asked the store for (windows opened), for the curious.
-        self.requested = self._stream_end
+        #: Bytes this reader asked the store for, and in how many requests (windows).
+        self.requested = self.windows = 0
+
+    def open_first(self) -> None:
+        """Open the first window now, so that a missing object is known before any read."""
+        end = min(self._size, FIRST_WINDOW)
+        self._stream = self._open_window(0, end)
+        self._stream_pos, self._stream_end = 0, end
+        self.requested = end
 
     def readable(self) -> bool:
         """Return True."""
@@ -137,6 +145,15 @@ class ObjectReader(io.RawIOBase):
         self._pos += len(data)
         return len(data)
 
+    def readall(self) -> bytes:
+        """The rest of the object, read in 1 MiB steps (the default steps are 8 KiB)."""
+        parts = []
+        while self._pos < self._size:
+            data = self._read(self._pos, min(self._size - self._pos, 1 << 20))
+            self._pos += len(data)
+            parts.append(data)
+        return b"".join(parts)
+
     def _read(self, pos: int, want: int) -> bytes:
         """Up to ``want`` bytes at ``pos``, through the open window or a new one."""
         if self._stream is not None and self._stream_pos != pos:
@@ -153,7 +170,7 @@ class ObjectReader(io.RawIOBase):
         def attempt() -> bytes:
             if self._stream is None:
                 end = min(self._size, pos + max(self._window, want))
-                self._stream = self._store.open(self._oid, pos, end)
+                self._stream = self._open_window(pos, end)
                 self._stream_pos, self._stream_end = pos, end
                 self.requested += end - pos
             try:
@@ -169,6 +186,26 @@ class ObjectReader(io.RawIOBase):
         self._stream_pos = pos + len(data)
         self._account(pos, data)
         return data
+
+    def _open_window(self, start: int, end: int) -> BinaryIO:
+        """Open ``[start, end)`` in the store; a small window is read at once and its connection let go.
+
+        A file object left open between reads then holds no connection (an SSH store
+        lends a few channels per process): only a long read in order keeps one.
+        """
+        body = self._store.open(self._oid, start, end)
+        self.windows += 1
+        if end - start > HOLD_LIMIT:
+            return body
+        with body:
+            parts, got = [], 0
+            while got < end - start:
+                data = body.read(end - start - got)
+                if not data:
+                    raise TransientStoreError(f"{self._where}: object {self._oid} ended at byte {start + got}")
+                parts.append(data)
+                got += len(data)
+        return io.BytesIO(b"".join(parts))
 
     def _account(self, pos: int, data: bytes) -> None:
         """Hash bytes read at ``pos`` when they continue the hashed prefix; check the hash once all is read."""
@@ -235,15 +272,15 @@ def _open_in_stores(ctx: Context, node: Node) -> BinaryIO:
     assert pointer is not None
     reasons: list[str] = []
     for name, store in POOL.stores(ctx):
+        raw = ObjectReader(store, name, pointer.oid, pointer.size)
         try:
-            first = retrying(lambda store=store: store.open(pointer.oid, 0, min(pointer.size, FIRST_WINDOW)))
+            retrying(raw.open_first)
         except ObjectMissing:
             reasons.append(f"not in {name}")
             continue
         except (LazyError, OSError) as exc:
             reasons.append(f"{name}: {redact(str(exc))}")
             continue
-        raw = ObjectReader(store, name, pointer.oid, pointer.size, first)
         return io.BufferedReader(raw, buffer_size=BUFFER_SIZE)  # type: ignore[arg-type]
     raise ObjectMissing(pointer.oid, f"the local cache or any store ({'; '.join(reasons)})", node.path)
 

@@ -122,7 +122,13 @@ TARGET_READ_RATIO = 1.2  # read all through lazy.open / fetch
 STEP_FETCH = "fetch whole (git lazy fetch --rev v1)"
 STEP_OPEN = "open + first 1 MiB (lazy.open)"
 STEP_READ = "read all, 1 MiB reads (lazy.open)"
-STEP_FLOOR = "s3 floor: 1 MiB ranged GET"
+# Info steps (no target): the time reported is the child's own, in process.
+STEP_SDK = {"s3": "import boto3 + make a client", "ssh": "import paramiko"}
+STEP_FLOOR_MIB = "moto floor: 1 MiB ranged GET"
+STEP_FLOOR_WHOLE = "moto floor: whole object, 1 GET"
+STEP_FLOOR_WINDOWS = "moto floor: lazy.open's windows"
+FLOOR_MODES = {STEP_FLOOR_MIB: "first-mib", STEP_FLOOR_WHOLE: "whole",
+               STEP_FLOOR_WINDOWS: "windows"}
 
 # The children: each prints one JSON line on stdout. Imports are timed inside the child.
 CHILD_OPEN = """
@@ -163,21 +169,62 @@ print(json.dumps(dict(import_s=t1 - t0, read_s=t2 - t1, bytes=total, reader=type
                       requested=requested)))
 """
 
-# One ranged GET of [0, 1 MiB) with plain http.client: what moto itself costs per request.
-# moto checks no signature, but refuses a GET without an Authorization header.
+# moto itself, with no SDK: plain http.client GETs of the object (a new connection for each;
+# moto checks no signature, but refuses a GET without an Authorization header). Modes:
+# "first-mib" one ranged GET of [0, 1 MiB); "whole" one GET of everything; "windows" the
+# ranged GETs lazy.open makes for 1 MiB reads from the start to the end (its window
+# schedule is computed from git_lazydata.reader's constants, outside the timing).
 CHILD_FLOOR = """
 import http.client, json, sys, time
-port, path = int(sys.argv[1]), sys.argv[2]
+from git_lazydata.reader import FIRST_WINDOW, MAX_WINDOW
+port, path, mode, size = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+MiB = 1 << 20
+if mode == "first-mib":
+    ranges = [(0, MiB)]
+elif mode == "whole":
+    ranges = [(0, None)]
+else:
+    ranges, pos, window = [(0, min(size, FIRST_WINDOW))], min(size, FIRST_WINDOW), FIRST_WINDOW
+    while pos < size:
+        window = min(window * 2, MAX_WINDOW)
+        end = min(size, pos + max(window, MiB - pos % MiB))
+        ranges.append((pos, end))
+        pos = end
 auth = ("AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, "
         "SignedHeaders=host, Signature=00")
+got = 0
 t0 = time.perf_counter()
-c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-c.request("GET", path, headers={"Range": "bytes=0-1048575", "Authorization": auth})
-r = c.getresponse()
-body = r.read()
+for start, end in ranges:
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    headers = {"Authorization": auth}
+    if end is not None:
+        headers["Range"] = "bytes=%d-%d" % (start, end - 1)
+    c.request("GET", path, headers=headers)
+    r = c.getresponse()
+    if r.status not in (200, 206):
+        sys.exit("HTTP %d for %r" % (r.status, headers))
+    while True:
+        chunk = r.read(MiB)
+        if not chunk:
+            break
+        got += len(chunk)
+    c.close()
 t1 = time.perf_counter()
-c.close()
-print(json.dumps(dict(status=r.status, bytes=len(body), get_s=t1 - t0)))
+print(json.dumps(dict(secs=t1 - t0, bytes=got, requests=len(ranges))))
+"""
+
+# What a first use of the store's SDK costs before any byte moves: import and set up.
+CHILD_SDK = """
+import json, sys, time
+t0 = time.perf_counter()
+if sys.argv[1] == "s3":
+    import boto3
+    boto3.session.Session().client("s3", region_name="us-east-1",
+                                   endpoint_url="http://127.0.0.1:9")
+else:
+    import paramiko
+t1 = time.perf_counter()
+print(json.dumps(dict(secs=t1 - t0)))
 """
 
 

@@ -218,11 +218,6 @@ def test_a_corrupt_store_object_is_detected_on_a_whole_read(
         assert f.read(1000) == bad[:1000]  # a partial read cannot be checked
     with lazydata.open("big.bin", rev="HEAD") as f, pytest.raises(ChecksumMismatch):
         f.read()
-    with lazydata.open("big.bin", rev="HEAD") as f, pytest.raises(ChecksumMismatch):
-        f.seek(-100, io.SEEK_END)  # the end first, then the rest: still a whole read
-        f.read()
-        f.seek(0)
-        f.read()
 
 
 def test_ls_and_the_tree_view(repo: Path, folder_store: object, tmp_path: Path,
