@@ -86,9 +86,9 @@ def test_track_refuses_what_is_not_there(repo: Path, monkeypatch: pytest.MonkeyP
 
 
 def _published(repo: Path, url: str, *extra: str) -> dict[str, str]:
-    """v1 holds a 5 MiB object, v2 a new version of it; both pushed to store ``lake``."""
+    """v1 holds a 3 MiB object, v2 a new version of it; both pushed to store ``lake``."""
     (repo / "data").mkdir()
-    first = write_stream(repo / "data" / "big.bin", 5 * MiB, seed=1)
+    first = write_stream(repo / "data" / "big.bin", 3 * MiB, seed=1)
     (repo / "data" / "small.bin").write_bytes(CSV)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "v1")
@@ -123,7 +123,7 @@ def test_open_reads_by_range_from_the_store(
         url, extra = f"ssh://127.0.0.1:{proxy.port}{ssh.root}", ()
     with proxy:
         oids = _published(repo, url, *extra)
-        old = _seeded(5 * MiB, 1, tmp_path)
+        old = _seeded(3 * MiB, 1, tmp_path)
         fresh_cache(tmp_path, "empty-cache")
         monkeypatch.chdir(repo)
 
@@ -135,8 +135,8 @@ def test_open_reads_by_range_from_the_store(
 
         # Seeks and partial reads, backwards and forwards.
         with lazydata.open("data/big.bin", rev="v1") as f:
-            f.seek(4 * MiB + 3)
-            assert f.read(100) == old[4 * MiB + 3:4 * MiB + 103]
+            f.seek(2 * MiB + 3)
+            assert f.read(100) == old[2 * MiB + 3:2 * MiB + 103]
             f.seek(-10, io.SEEK_END)
             assert f.read() == old[-10:]
             f.seek(17)
@@ -159,7 +159,7 @@ def test_open_reads_by_range_from_the_store(
             except BaseException as exc:
                 errors.append(exc)
 
-        threads = [threading.Thread(target=read_part, args=(i * MiB,)) for i in range(4)]
+        threads = [threading.Thread(target=read_part, args=(i * MiB // 2,)) for i in range(4)]
         for t in threads:
             t.start()
         for t in threads:
