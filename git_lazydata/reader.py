@@ -1,10 +1,11 @@
 """Reading one file's bytes without fetching it first: the machinery of ``lazy.open``.
 
 A cached object is read from the cache. Otherwise the bytes come from the first store
-that has the object, in ranged reads: each read opens a window of the object, and
-the window doubles while reads go on where the last one ended (up to MAX_WINDOW) and
-starts small again after a seek, so reading the first megabyte of a large object
-moves about a megabyte. Every byte read in order from the start is hashed; once the
+that has the object, in ranged reads: each read opens a window of the object. While
+reads go on where the last one ended, each window is four times the last (256 KiB,
+1 MiB, 4 MiB), then the rest of the object streams in one request; after a seek the
+window starts small again. Reading the first megabyte of a large object moves about
+a megabyte; reading all of it takes four requests. Every byte read in order from the start is hashed; once the
 whole object has been read, in any order, its sha256 is checked (what was read out
 of order is read again for the hash) and a mismatch raises ChecksumMismatch.
 
@@ -30,12 +31,15 @@ from .stores import Store
 from .stores.urls import redact
 from .transfer import retrying
 
-__all__ = ["FIRST_WINDOW", "MAX_WINDOW", "ObjectReader", "StorePool", "open_node"]
+__all__ = ["FIRST_WINDOW", "ObjectReader", "StorePool", "next_window", "open_node"]
 
 #: The first read from a store asks for at least this much (or what the caller wants).
 FIRST_WINDOW = 256 * 1024
-#: Sequential reads double the window up to this size: few requests for a whole object.
-MAX_WINDOW = 64 * 1024 * 1024
+#: Reads in order from one window into the next make the next one this many times bigger...
+GROWTH = 4
+#: ... until it would pass this size: then the rest of the object comes in one request,
+#: read as the caller consumes it (a whole read in order is four requests).
+STREAM_AFTER = 4 * 1024 * 1024
 #: A seek forward by at most this much inside the open window reads through instead of asking again.
 SKIP_LIMIT = 256 * 1024
 #: Windows up to this size are read whole when opened: no connection stays held between reads.
@@ -86,6 +90,12 @@ class StorePool:
 
 
 POOL = StorePool()
+
+
+def next_window(window: int) -> int:
+    """The window that follows ``window`` when reads go on in order; 0: the rest of the object."""
+    grown = window * GROWTH
+    return 0 if window == 0 or grown > STREAM_AFTER else grown
 
 
 class ObjectReader(io.RawIOBase):
@@ -165,11 +175,11 @@ class ObjectReader(io.RawIOBase):
                 self._window = FIRST_WINDOW  # a jump: random access, start small again
         if self._stream is not None and pos == self._stream_end:
             self._close_stream()  # read to the end of a window and on: ask for more this time
-            self._window = min(self._window * 2, MAX_WINDOW)
+            self._window = next_window(self._window)
 
         def attempt() -> bytes:
             if self._stream is None:
-                end = min(self._size, pos + max(self._window, want))
+                end = self._size if self._window == 0 else min(self._size, pos + max(self._window, want))
                 self._stream = self._open_window(pos, end)
                 self._stream_pos, self._stream_end = pos, end
                 self.requested += end - pos

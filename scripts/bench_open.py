@@ -19,7 +19,7 @@ itself needs moto's server (`moto[s3]`, flask, flask-cors), boto3 and OpenSSH's 
 Options: --quick (a 64 MiB object instead of 1 GiB), --repeat N (rounds, default 3;
 the median is reported), --json FILE (also write the results there), --keep (keep the
 temp dir), --workdir DIR (parent of the temp dir; a tmpfs such as /dev/shm keeps disk
-noise out), --step-timeout S (a hung step is killed and reported; default 1800).
+noise out), --step-timeout S (a hung step is killed and reported; default 3600).
 
 What is measured
 ----------------
@@ -36,6 +36,12 @@ cache (GIT_LAZY_CACHE_DIR points at a new folder, deleted afterwards):
    no imports), and the bytes its reader asked the store for.
 3. read all: `python -c` that reads the same file object to its end in 1 MiB reads (the
    reader checks the sha256 at the end; a mismatch fails the step).
+Info rows, no target, each its own process timed from inside: what importing the
+store's SDK costs (`import boto3` and making a client; `import paramiko`), and for S3
+moto's own floors with plain http.client (no SDK, no git-lazy): one ranged GET of the
+first MiB, the whole object in one GET, and the whole object in the ranged GETs
+lazy.open makes for 1 MiB reads (its window schedule, from git_lazydata.reader); the
+last two run in round 1 only.
 Times are the wall time of the whole process (interpreter start included, as a user
 pays it), median over the rounds. Steps 2 and 3 check afterwards that their cache is
 still empty of the object (so the bytes really came from the store); step 1 checks
@@ -79,9 +85,11 @@ Caveats
 moto answers a ranged GET by reading the whole object into memory and slicing it, so
 on S3 every window lazy.open opens costs moto a read of the full object: the S3 open
 and read-all times carry a per-request cost that grows with the object's size and that
-real S3 does not have. The `s3 floor` info row times one ranged GET of 1 MiB with
-plain http.client (own process, in-process timing, no SDK) to show that cost. Both
-sides of every ratio go through the same relay, so its cost is shared.
+real S3 does not have. The moto floor rows show that cost without git-lazy: compare
+"whole object, 1 GET" with "lazy.open's windows". Both sides of every ratio go through
+the same relay, so its cost is shared. The report ends with the CPU pressure and steal
+seen during the timed steps (/proc/pressure/cpu, /proc/stat): on a busy or
+overcommitted machine, read the ratios with them.
 """
 
 from __future__ import annotations
@@ -176,7 +184,7 @@ print(json.dumps(dict(import_s=t1 - t0, read_s=t2 - t1, bytes=total, reader=type
 # schedule is computed from git_lazydata.reader's constants, outside the timing).
 CHILD_FLOOR = """
 import http.client, json, sys, time
-from git_lazydata.reader import FIRST_WINDOW, MAX_WINDOW
+from git_lazydata.reader import FIRST_WINDOW, next_window
 port, path, mode, size = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 MiB = 1 << 20
 if mode == "first-mib":
@@ -186,8 +194,8 @@ elif mode == "whole":
 else:
     ranges, pos, window = [(0, min(size, FIRST_WINDOW))], min(size, FIRST_WINDOW), FIRST_WINDOW
     while pos < size:
-        window = min(window * 2, MAX_WINDOW)
-        end = min(size, pos + max(window, MiB - pos % MiB))
+        window = next_window(window)
+        end = size if window == 0 else min(size, pos + max(window, MiB - pos % MiB))
         ranges.append((pos, end))
         pos = end
 auth = ("AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, "
@@ -634,32 +642,42 @@ class Bench:
             row.update(json.loads(p.stdout.strip().splitlines()[-1]))
         return dt, row
 
-    def one(self, kind: str, step: str, rnd: int) -> None:
-        cache = self.fresh_cache(f"{kind}-{step.split()[0]}-r{rnd}")
-        code = {STEP_OPEN: CHILD_OPEN, STEP_READ: CHILD_READ}.get(step)
+    def command(self, kind: str, step: str) -> list[str]:
         prelude = f"PATH, REV = {PATH_IN_REPO!r}, {REV!r}\n"
         if step == STEP_FETCH:
-            cmd = ["git", "lazy", "fetch", "-q", "--rev", REV, PATH_IN_REPO]
-        elif step == STEP_FLOOR:
-            cmd = [sys.executable, "-c", CHILD_FLOOR, str(self.relays["s3"].port),
-                   f"/{BUCKET}/{PREFIX}/objects/{self.oid[:2]}/{self.oid[2:4]}/{self.oid}"]
-        else:
-            cmd = [sys.executable, "-c", prelude + (code or "")]
+            return ["git", "lazy", "fetch", "-q", "--rev", REV, PATH_IN_REPO]
+        if step == STEP_OPEN:
+            return [sys.executable, "-c", prelude + CHILD_OPEN]
+        if step == STEP_READ:
+            return [sys.executable, "-c", prelude + CHILD_READ]
+        if step == STEP_SDK[kind]:
+            return [sys.executable, "-c", CHILD_SDK, kind]
+        key = f"/{BUCKET}/{PREFIX}/objects/{self.oid[:2]}/{self.oid[2:4]}/{self.oid}"
+        return [sys.executable, "-c", CHILD_FLOOR, str(self.relays["s3"].port), key,
+                FLOOR_MODES[step], str(self.size)]
+
+    def check(self, step: str, row: dict, cache: Path) -> None:
+        """Raise StepFailed when a step did not do what it is meant to measure."""
+        found = self.cached_object(cache)
+        if step == STEP_FETCH:
+            if found is None or found.stat().st_size != self.size:
+                raise StepFailed(step, "check", "the object is not in the cache after fetch")
+            return
+        if found is not None:
+            raise StepFailed(step, "check", "the object came into the cache: not a store read")
+        want = {STEP_OPEN: MiB, STEP_READ: self.size, STEP_FLOOR_MIB: MiB,
+                STEP_FLOOR_WHOLE: self.size, STEP_FLOOR_WINDOWS: self.size}.get(step)
+        if want is not None and row.get("bytes") != want:
+            raise StepFailed(step, "check", f"read {row.get('bytes')} bytes, expected {want}")
+        if step in (STEP_OPEN, STEP_READ) and row.get("reader") != "ObjectReader":
+            raise StepFailed(step, "check", f"lazy.open gave a {row.get('reader')}, "
+                             "not a reader over a store")
+
+    def one(self, kind: str, step: str, rnd: int) -> None:
+        cache = self.fresh_cache(f"{kind}-r{rnd}")
         try:
-            dt, row = self.timed(kind, step, cmd, cache)
-            found = self.cached_object(cache)
-            if step == STEP_FETCH:
-                if found is None or found.stat().st_size != self.size:
-                    raise StepFailed(step, "check", "the object is not in the cache after fetch")
-            elif found is not None:
-                raise StepFailed(step, "check", "the object came into the cache: not a store read")
-            if step in (STEP_OPEN, STEP_READ):
-                want = MiB if step == STEP_OPEN else self.size
-                if row.get("bytes") != want or row.get("reader") != "ObjectReader":
-                    raise StepFailed(step, "check", f"read {row.get('bytes')} bytes through "
-                                     f"{row.get('reader')}, expected {want} from a store")
-            if step == STEP_FLOOR and (row.get("status") != 206 or row.get("bytes") != MiB):
-                raise StepFailed(step, "check", f"moto answered {row}")
+            dt, row = self.timed(kind, step, self.command(kind, step), cache)
+            self.check(step, row, cache)
             row["round"] = rnd
             self.runs.setdefault((kind, step), []).append(row)
             extra = ""
@@ -668,10 +686,13 @@ class Bench:
                          f"1 MiB {row['first_mib_s']:.3f} s, asked {human(row['requested'])})")
             elif "read_s" in row:
                 extra = f"  (in process: {row['read_s']:.2f} s, asked {human(row['requested'])})"
-            elif "get_s" in row:
-                extra = f"  (in process: {row['get_s']:.3f} s)"
+            elif "secs" in row:
+                extra = f"  (in process: {row['secs']:.3f} s)"
             log(f"  [{kind:3s} r{rnd}] {step:38s} {dt:8.3f} s  {human(row['down']):>10s} moved"
                 f"{extra}")
+            if step in (STEP_FETCH, STEP_READ) and row["down"] > self.size * 1.01 + MiB:
+                self.notes.append(f"{kind} round {rnd}: '{step}' moved {human(row['down'])} "
+                                  f"for a {human(self.size)} object")
         except (StepFailed, ValueError) as exc:
             d = dict(store=kind, step=step, round=rnd,
                      error=str(exc), stderr=getattr(exc, "stderr", ""))
@@ -681,64 +702,72 @@ class Bench:
         finally:
             shutil.rmtree(cache, ignore_errors=True)
 
+    def steps(self, kind: str, rnd: int) -> list[str]:
+        info = [STEP_SDK[kind]]
+        if kind == "s3":  # the whole-object floors are long and only explain: round 1 only
+            info += [STEP_FLOOR_MIB] + ([STEP_FLOOR_WHOLE, STEP_FLOOR_WINDOWS] if rnd == 1 else [])
+        return [STEP_FETCH, STEP_OPEN, STEP_READ, *info]
+
     def measure(self) -> None:
         for rnd in range(1, self.repeat + 1):
             log(f"round {rnd}/{self.repeat}")
             for kind in KINDS:
-                for step in (STEP_FETCH, STEP_OPEN, STEP_READ):
+                for step in self.steps(kind, rnd):
                     self.one(kind, step, rnd)
-                if kind == "s3":
-                    self.one(kind, STEP_FLOOR, rnd)
 
     # ---- report
     def summary(self) -> list[dict]:
-        rows = []
+        rows: list[dict] = []
         for kind in KINDS:
             def med(step: str, key: str, kind: str = kind) -> float | None:
                 return median([r[key] for r in self.runs.get((kind, step), []) if key in r])
 
-            fetch_s = med(STEP_FETCH, "seconds")
-            for step in (STEP_FETCH, STEP_OPEN, STEP_READ, STEP_FLOOR):
-                if kind != "s3" and step == STEP_FLOOR:
-                    continue
-                runs = self.runs.get((kind, step), [])
-                secs, down = med(step, "seconds"), med(step, "down")
-                row = dict(store=kind, step=step, seconds=secs, bytes=down,
-                           runs=[round(r["seconds"], 4) for r in runs],
-                           bytes_runs=[r["down"] for r in runs],
-                           up_runs=[r["up"] for r in runs],
-                           connections=[r["connections"] for r in runs],
-                           ratio=None, target="", met=None, info=step == STEP_FLOOR)
-                if step in (STEP_OPEN, STEP_READ) and secs is not None and fetch_s:
-                    row["ratio"] = secs / fetch_s
-                if step == STEP_OPEN:
-                    row["target"] = f"ratio <= {TARGET_OPEN_RATIO}"
-                    row["met"] = None if row["ratio"] is None else row["ratio"] <= TARGET_OPEN_RATIO
-                    rows.append(row)
-                    ok = None if down is None else down < TARGET_OPEN_BYTES
-                    rows.append(dict(store=kind, step="  bytes moved by open + 1 MiB",
-                                     seconds=None, bytes=down, ratio=None,
-                                     target=f"bytes < {human(TARGET_OPEN_BYTES)}", met=ok,
-                                     info=False))
-                    for key, label in (("first_byte_s", "  in process: open -> first byte"),
-                                       ("first_mib_s", "  in process: open -> 1 MiB read"),
-                                       ("import_s", "  in process: import git_lazydata")):
-                        rows.append(dict(store=kind, step=label, seconds=med(step, key),
-                                         bytes=med(step, "requested") if key == "first_mib_s"
-                                         else None, ratio=None, target="", met=None, info=True))
-                    continue
-                if step == STEP_READ:
-                    row["target"] = f"ratio <= {TARGET_READ_RATIO}"
-                    row["met"] = None if row["ratio"] is None else row["ratio"] <= TARGET_READ_RATIO
-                    rows.append(row)
-                    rows.append(dict(store=kind, step="  in process: open -> end",
-                                     seconds=med(step, "read_s"), bytes=med(step, "requested"),
-                                     ratio=None, target="", met=None, info=True))
-                    continue
-                if step == STEP_FLOOR:
-                    row["seconds"] = med(step, "get_s")  # in-process: no interpreter start
-                    row["step"] = STEP_FLOOR + " (in process)"
-                rows.append(row)
+            def add(step: str, seconds: float | None, nbytes: float | None,
+                    ratio: float | None = None, target: str = "", met: bool | None = None,
+                    info: bool = False, of: str | None = None, kind: str = kind) -> None:
+                """One table row; ``of``: the step whose runs it summarizes (default: itself)."""
+                key = of or step
+                runs = self.runs.get((kind, key), [])
+                rows.append(dict(
+                    store=kind, step=step, of=key, seconds=seconds, bytes=nbytes, ratio=ratio,
+                    target=target, met=met, info=info,
+                    process_s=[round(r["seconds"], 3) for r in runs],
+                    bytes_runs=[r["down"] for r in runs], up_runs=[r["up"] for r in runs]))
+
+            def ratio(a: float | None, b: float | None) -> float | None:
+                return None if a is None or not b else a / b
+
+            fetch = med(STEP_FETCH, "seconds")
+            add(STEP_FETCH, fetch, med(STEP_FETCH, "down"))
+
+            opened = med(STEP_OPEN, "seconds")
+            r = ratio(opened, fetch)
+            add(STEP_OPEN, opened, med(STEP_OPEN, "down"), r, f"ratio <= {TARGET_OPEN_RATIO}",
+                None if r is None else r <= TARGET_OPEN_RATIO)
+            moved = med(STEP_OPEN, "down")
+            add("  its bytes moved", None, moved, None, f"bytes < {human(TARGET_OPEN_BYTES)}",
+                None if moved is None else moved < TARGET_OPEN_BYTES, of=STEP_OPEN)
+            add("  in process: open -> first byte", med(STEP_OPEN, "first_byte_s"), None,
+                info=True, of=STEP_OPEN)
+            add("  in process: open -> 1 MiB read", med(STEP_OPEN, "first_mib_s"), None,
+                info=True, of=STEP_OPEN)
+
+            read = med(STEP_READ, "seconds")
+            r = ratio(read, fetch)
+            add(STEP_READ, read, med(STEP_READ, "down"), r, f"ratio <= {TARGET_READ_RATIO}",
+                None if r is None else r <= TARGET_READ_RATIO)
+            add("  in process: open -> end", med(STEP_READ, "read_s"), None, info=True,
+                of=STEP_READ)
+
+            add(STEP_SDK[kind] + " (in process)", med(STEP_SDK[kind], "secs"), None, info=True,
+                of=STEP_SDK[kind])
+            if kind == "s3":
+                for step in (STEP_FLOOR_MIB, STEP_FLOOR_WHOLE, STEP_FLOOR_WINDOWS):
+                    r = None
+                    if step == STEP_FLOOR_WINDOWS:
+                        r = ratio(med(step, "secs"), med(STEP_FLOOR_WHOLE, "secs"))
+                    add(step + " (in process)", med(step, "secs"), med(step, "down"), r,
+                        "(windows / 1 GET)" if r is not None else "", info=True)
         return rows
 
     def report(self, rows: list[dict], wall: float) -> None:
@@ -751,8 +780,8 @@ class Bench:
             print()
             print(f"Store: {kind}  ({'moto S3 server' if kind == 's3' else 'OpenSSH sshd, SFTP'}"
                   ", through the counting relay)")
-            head = f"{'step':44s} {'median s':>9s} {'bytes moved':>12s} {'open/fetch':>10s}" \
-                   f"  {'target':20s} {'met':4s}"
+            head = f"{'step':52s} {'median s':>9s} {'bytes moved':>12s} {'ratio':>10s}" \
+                   f"  {'target':20s} {'met':4s}  runs (s, whole process)"
             print(head)
             print("-" * len(head))
             for r in rows:
@@ -760,15 +789,17 @@ class Bench:
                     continue
                 secs = "-" if r["seconds"] is None else f"{r['seconds']:.3f}"
                 ratio = "-" if r["ratio"] is None else f"{r['ratio']:.3f}"
-                met = "" if r["target"] == "" else (
+                met = "" if r["info"] or not r["target"] else (
                     "n/a" if r["met"] is None else ("PASS" if r["met"] else "MISS"))
                 label = r["step"] + (" [info]" if r["info"] and not r["step"].startswith(" ")
                                      else "")
-                print(f"{label:44s} {secs:>9s} {human(r['bytes']):>12s} {ratio:>10s}"
-                      f"  {r['target']:20s} {met:4s}")
+                runs = " ".join(f"{x:.1f}" for x in r["process_s"]) if r["of"] == r["step"] else ""
+                print(f"{label:52s} {secs:>9s} {human(r['bytes']):>12s} {ratio:>10s}"
+                      f"  {r['target']:20s} {met:4s}  {runs}".rstrip())
         print()
-        print("In-process rows: time inside the child, from the call to lazy.open (no interpreter")
-        print("start, no imports); their bytes column is what the reader asked the store for.")
+        print("Ratios are over the fetch's median (both whole processes). In-process rows: time")
+        print("inside the child (no interpreter start; the open rows from the call to lazy.open);")
+        print("moto floors: plain http.client against moto, no SDK, no git-lazy.")
         if self.failures:
             print()
             print("Failures:")
@@ -819,8 +850,8 @@ def main() -> int:
     ap.add_argument("--json", help="also write the results as JSON to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     ap.add_argument("--workdir", default=None, help="parent dir of the temp dir")
-    ap.add_argument("--step-timeout", type=float, default=1800.0,
-                    help="kill a step after this many seconds (default 1800)")
+    ap.add_argument("--step-timeout", type=float, default=3600.0,
+                    help="kill a step after this many seconds (default 3600)")
     args = ap.parse_args()
     for tool in ("git", "ssh-keygen"):
         if shutil.which(tool) is None:
