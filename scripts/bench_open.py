@@ -407,7 +407,7 @@ class Bench:
         self.size = 64 * MiB if args.quick else GiB
         self.head_size = 4 * MiB if args.quick else 16 * MiB
         self.repeat = max(1, args.repeat)
-        self.root = Path(tempfile.mkdtemp(prefix="git-lazy-bench-open-", dir=args.workdir))
+        self.root = Path(tempfile.mkdtemp(prefix="lazy-open-", dir=args.workdir))
         self.oid = ""
         self.env: dict[str, str] = {}
         self.repos: dict[str, Path] = {}
