@@ -19,10 +19,20 @@ fi
 
 . scripts/venv.sh
 use_venv "$PWD"
-"$python" -m pip install -q --disable-pip-version-check -e '.[test]'
-# The editable install leaves the package uncompiled; where PYTHONDONTWRITEBYTECODE is
-# set, every git-lazy process git starts in the tests would compile it again.
-"$python" -m compileall -q git_lazydata
+started=$SECONDS
+# Without byte-compiling every installed module (moto alone brings some 1,500): Python
+# caches each module the first time a process imports it, which needs bytecode writing
+# on for the thousands of git-lazy processes the tests start.
+unset PYTHONDONTWRITEBYTECODE
+"$python" -m pip install -q --disable-pip-version-check --no-compile -e '.[test]'
+echo "test.sh: installed in $((SECONDS - started)) s" >&2
+# pytest's temp folders in memory where the machine has a tmpfs (they are removed at the
+# end): the tests write and delete thousands of small repositories, caches and stores.
+args=()
+if [ -d /dev/shm ] && [ -w /dev/shm ] && tmp=$(mktemp -d /dev/shm/git-lazy-tests.XXXXXX); then
+    trap 'rm -rf "$tmp"' EXIT
+    args+=(--basetemp "$tmp")
+fi
 # worksteal: a worker that runs out of tests takes some from the other, so the long
 # ones do not end up queued behind each other on one worker.
-exec "$python" -m pytest -n 2 --dist worksteal "$@"
+"$python" -m pytest -n 2 --dist worksteal --durations=15 ${args[@]+"${args[@]}"} "$@"

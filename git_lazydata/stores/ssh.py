@@ -67,6 +67,28 @@ IO_TIMEOUT = 60
 _LOST = (EOFError, paramiko.SSHException, socket.timeout, ConnectionError)
 
 
+def _quiet_prefetch_errors(args: threading.ExceptHookArgs) -> None:
+    """Keep paramiko's read-ahead thread from printing a traceback when a link drops.
+
+    ``SFTPFile.readv`` sends its read requests from a thread of its own. When the
+    connection goes, that thread dies with the same error the reading thread then gets
+    and reports as one line; its traceback would only be noise on the user's terminal.
+    """
+    tb = args.exc_traceback
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "_prefetch_thread" and "paramiko" in code.co_filename:
+            if isinstance(args.exc_value, _LOST):
+                return
+            break
+        tb = tb.tb_next
+    _previous_excepthook(args)
+
+
+_previous_excepthook = threading.excepthook
+threading.excepthook = _quiet_prefetch_errors
+
+
 def _breaks_channel(exc: BaseException | None) -> bool:
     """Whether a channel may be in an unknown state after ``exc``."""
     if exc is None or isinstance(exc, LazyError):

@@ -226,7 +226,9 @@ def test_ls_and_the_tree_view(repo: Path, folder_store: object, tmp_path: Path,
     oids = commit_files(repo, {"top.bin": b"t" * 10, "data/a/x.bin": b"x" * 2048, "data/a/b/y.bin": b"y" * 30,
                                "data/c/z.bin": b"z" * 40, "data/readme.txt": b"plain"})
     git(repo, "tag", "v1")
-    commit_files(repo, {"data/c/z.bin": b"Z" * 50})
+    # top.bin changes too: a refresh may clean the work tree's files into the new cache,
+    # and v1's top.bin must then still be only in the store.
+    commit_files(repo, {"data/c/z.bin": b"Z" * 50, "top.bin": b"T" * 10})
     lazy(repo, "push", "--all")
     fresh_cache(tmp_path, "cache2")
     lazy(repo, "fetch", "--rev", "v1", "data/a")  # v1's data/a comes into the new cache
