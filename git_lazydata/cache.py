@@ -13,19 +13,25 @@ import fcntl
 import hashlib
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from .atomic import AtomicFile
-from .errors import ChecksumMismatch, ObjectMissing
-from .pointer import object_key
+from .errors import ChecksumMismatch, ObjectMissing, RangeNotHonoured
+from .pointer import is_oid, object_key
 
-__all__ = ["CHUNK", "Cache", "PartialObject", "TempObject"]
+if TYPE_CHECKING:
+    from .stores.base import ProgressFn, Source
+
+__all__ = ["CHUNK", "RESUME_SIZE", "Cache", "CachedObject", "PartialObject", "TempObject"]
 
 #: Read and write in 1 MiB chunks: large enough to keep syscalls cheap, flat memory.
 CHUNK = 1024 * 1024
+#: Downloads of objects at least this big are kept when cut and resumed (PartialObject);
+#: smaller ones start over, which costs less than the extra file operations.
+RESUME_SIZE = 1024 * 1024
 #: Temp files older than this belong to a dead process and may be removed.
 STALE_TEMP_SECONDS = 3600
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -166,8 +172,19 @@ class PartialObject:
             self._fd = -1
 
 
+class CachedObject(NamedTuple):
+    """One object in the cache: its oid, its size, and when it was last written or read."""
+
+    oid: str
+    size: int
+    used: float
+
+
 class Cache:
     """A content-addressed folder of objects shared by every repository of a user."""
+
+    #: Names the cache in messages, as a store's URL names a store.
+    where = "the local cache"
 
     def __init__(self, root: Path) -> None:
         """Use ``root`` (created on first insert)."""
@@ -203,12 +220,103 @@ class Cache:
             return False
         return size is None or st.st_size == size
 
-    def open(self, oid: str) -> BinaryIO:
-        """Open a cached object for reading; raise ObjectMissing."""
+    def open(self, oid: str, start: int = 0, end: int | None = None) -> BinaryIO:
+        """Open bytes ``[start, end)`` of a cached object (all of it: the file itself); raise ObjectMissing."""
+        path = self.object_path(oid)
         try:
-            return open(self.object_path(oid), "rb")
+            if start == 0 and end is None:
+                return open(path, "rb")
+            from .stores.base import open_range  # ranged reads: never on the filter's path
+
+            return open_range(path, start, end, where=self.where)
         except FileNotFoundError:
-            raise ObjectMissing(oid, "the local cache") from None
+            raise ObjectMissing(oid, self.where) from None
+
+    def missing(self, objects: Mapping[str, int]) -> set[str]:
+        """Return the oids of ``objects`` (oid -> size) that are not cached at that size."""
+        return {oid for oid, size in objects.items() if not self.has(oid, size)}
+
+    def list(self) -> Iterator[CachedObject]:
+        """Yield every cached object with its size and when it was last used."""
+        objects = os.path.join(self._root, "objects")
+        for top, folders, files in os.walk(objects):
+            folders.sort()
+            for name in files:
+                if not is_oid(name):
+                    continue
+                try:
+                    st = os.stat(os.path.join(top, name))
+                except FileNotFoundError:
+                    continue
+                yield CachedObject(name, st.st_size, max(st.st_atime, st.st_mtime))
+
+    def remove(self, oid: str) -> bool:
+        """Delete a cached object; return False if it was not there."""
+        try:
+            os.unlink(self.object_path(oid))
+        except FileNotFoundError:
+            return False
+        return True
+
+    def touch(self, oid: str) -> None:
+        """Mark an object as just used (for the least-recently-used order of ``lazy.cachemax``)."""
+        try:
+            os.utime(self.object_path(oid))
+        except OSError:
+            pass  # a read-only cache, or the object went: only the order of eviction suffers
+
+    def upload(self, oid: str, size: int, source: Source, progress: ProgressFn) -> None:
+        """Bring object ``oid`` into the cache from ``source``, verified; visible only once whole.
+
+        Objects of RESUME_SIZE or more download into a kept part file, so a cut
+        transfer goes on from where it stopped, in this process or the next
+        (PartialObject); a part whose bytes turn out wrong, or a source that cannot
+        answer a range, starts again from byte 0.
+        """
+        if size < RESUME_SIZE:
+            self._whole(oid, size, source, progress)
+            return
+        try:
+            with self.partial(oid, size) as part:
+                kept = part.size
+                progress(kept)  # what an earlier attempt kept is not asked for again
+                moved = kept
+                try:
+                    if part.size < size:
+                        with source.open(oid, part.size) as body:
+                            while chunk := body.read(max(1, min(CHUNK, size - part.size))):
+                                part.write(chunk)
+                                moved += len(chunk)
+                                progress(len(chunk))
+                    part.commit()  # a wrong hash deletes the part file
+                except (ChecksumMismatch, RangeNotHonoured) as exc:
+                    part.drop()
+                    progress(-moved)
+                    if isinstance(exc, ChecksumMismatch) and not kept:
+                        raise
+                    # The bytes kept from before may be the bad ones, or the source cannot
+                    # resume: once more, from byte 0.
+                    self._whole(oid, size, source, progress)
+                except BaseException:
+                    progress(-moved)  # counted again by the next attempt
+                    raise
+        except BlockingIOError:  # another process is downloading it: do it on our own
+            self._whole(oid, size, source, progress)
+
+    def _whole(self, oid: str, size: int, source: Source, progress: ProgressFn) -> None:
+        moved = 0
+        try:
+            with self.writer() as temp, source.open(oid) as body:
+                # Ask for no more than is due (a 1 MiB buffer per small object costs an
+                # mmap and munmap); the read past the end must come back empty.
+                while chunk := body.read(max(1, min(CHUNK, size - moved))):
+                    temp.write(chunk)
+                    moved += len(chunk)
+                    progress(len(chunk))
+                temp.commit(oid, size)
+        except BaseException:
+            progress(-moved)  # the bytes will be counted again on retry
+            raise
 
     @contextmanager
     def writer(self) -> Iterator[TempObject]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
+from typing import BinaryIO
 
 from .errors import ChecksumMismatch
 
@@ -12,24 +13,26 @@ __all__ = ["VerifyingReader", "sha256_file"]
 
 
 class VerifyingReader:
-    """Reads a local object and refuses to hand over its last bytes unless they hash to ``oid``.
+    """Reads an object and refuses to hand over its last bytes unless they hash to ``oid``.
 
     Stores read their source with this: a store publishes an object only after it
-    has read all of it, so a cache file that rotted since it was added is never sent
-    (the read that would complete it raises ChecksumMismatch instead). Seeking back
-    to the start restarts the hash (botocore reads a body once to sign it, once to
-    send it); ``progress`` hears only of bytes past the furthest point read.
+    has read all of it, so bytes that rotted in the cache, or a store's copy that
+    does not match, are never sent on (the read that would complete it raises
+    ChecksumMismatch instead). Seeking back to the start opens the source again and
+    restarts the hash (botocore reads a body once to sign it, once to send it);
+    ``progress`` hears only of bytes past the furthest point read.
     """
 
-    def __init__(self, path: str | os.PathLike[str], oid: str, size: int,
-                 progress: Callable[[int], None] | None = None) -> None:
-        """Open ``path``, which should hold ``size`` bytes hashing to ``oid``."""
-        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+    def __init__(self, opener: Callable[[], BinaryIO], oid: str, size: int,
+                 progress: Callable[[int], None] | None = None, where: str = "") -> None:
+        """Read what ``opener()`` gives, which should be ``size`` bytes hashing to ``oid``."""
+        self._opener = opener
+        self._file = opener()
         self.oid, self.size = oid, size
         self._hash = hashlib.sha256()
         self._pos = self._reported = 0
         self._progress = progress
-        self.name = str(path)
+        self.name = where
 
     def read(self, n: int = -1) -> bytes:
         """Read up to ``n`` bytes (all that is left when ``n`` < 0)."""
@@ -49,7 +52,7 @@ class VerifyingReader:
     def _took(self, data: bytes | memoryview, asked: int) -> None:
         """Account for ``data`` just read (``asked`` bytes were wanted)."""
         if asked > 0 and not data:
-            raise ChecksumMismatch(self.oid, "(truncated)", self._pos, f"the local cache ({self.name})")
+            raise ChecksumMismatch(self.oid, "(truncated)", self._pos, self.name)
         self._hash.update(data)
         self._pos += len(data)
         if self._pos == self.size and data or self.size == 0:
@@ -62,7 +65,7 @@ class VerifyingReader:
         got = self._hash.copy().hexdigest()
         extra = self._file.read(1)
         if got != self.oid or extra:
-            raise ChecksumMismatch(self.oid, got, self._pos + len(extra), f"the local cache ({self.name})")
+            raise ChecksumMismatch(self.oid, got, self._pos + len(extra), self.name)
 
     def seek(self, pos: int, whence: int = 0) -> int:
         """Only rewinding to the start (or asking where we are) is supported."""
@@ -72,7 +75,9 @@ class VerifyingReader:
             return self.size
         if (whence, pos) != (0, 0):
             raise OSError("a verifying reader can only seek back to the start")
-        self._file.seek(0)
+        if self._pos:
+            self._file.close()
+            self._file = self._opener()
         self._hash = hashlib.sha256()
         self._pos = 0
         return 0

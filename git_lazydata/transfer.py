@@ -1,29 +1,39 @@
-"""The transfer engine: moves many objects between the cache and stores, in parallel.
+"""The transfer engine: moves many objects from sources to a destination, in parallel.
 
-Stores only move bytes (stores/__init__.py). This module does everything around
-that, once: a bulk existence check so nothing is sent twice, a pool of workers
-(``lazy.concurrency``; by default 8 for remote stores, and one thread for many small
-objects in a local folder, where threads only fight over the interpreter), retries with backoff on transient errors, sha256
-verification of every byte on both sides (a local object that does not match its oid
-is never uploaded; a download that does not match is discarded and the next store is
-tried), progress, and a result that lists what failed instead of stopping at the
-first failure.
+A source is anything that opens an object by range (the cache, a store, a file); a
+destination is anything that says which objects it lacks and takes one from a
+source: the cache or a store. push is cache to store, fetch is stores to cache,
+copy is store to store, and they all go through :func:`transfer`, which does
+everything around the bytes once:
+
+- a bulk existence check, so nothing is sent twice;
+- a pool of workers (``lazy.concurrency``; by default 8 where a remote store is at
+  either end, and one thread for many small objects between local folders, where
+  threads only fight over the interpreter);
+- retries with backoff on transient errors;
+- sha256 verification of every byte: a destination reads its source through a
+  verifying reader and publishes nothing that does not match its oid (a corrupt
+  copy in one source is reported and the next source is tried);
+- progress, and a result that lists what failed instead of stopping at the first
+  failure. A source that cannot be reached, or refuses our credentials, is not asked
+  again for every other object; a destination that refuses our credentials stops
+  the transfer.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
-from .cache import CHUNK, Cache
+from .cache import Cache
 from .errors import (
     ChecksumMismatch,
     LazyError,
     ObjectMissing,
-    RangeNotHonoured,
     StoreAuthError,
     StoreUnreachable,
     TransientStoreError,
@@ -31,9 +41,11 @@ from .errors import (
 from .pointer import Pointer
 from .progress import Progress
 from .stores import Store
+from .stores.base import ProgressFn, Source
 from .stores.urls import redact
 
-__all__ = ["RETRY_DELAYS", "TransferResult", "download", "retrying", "upload"]
+__all__ = ["RETRY_DELAYS", "Destination", "TransferResult", "copy", "download", "retrying", "transfer",
+           "upload"]
 
 #: Seconds to wait before each retry of a transient failure.
 RETRY_DELAYS = (0.5, 2.0, 5.0)
@@ -41,24 +53,63 @@ RETRY_DELAYS = (0.5, 2.0, 5.0)
 MAX_RETRY_AFTER = 60.0
 #: The most time spent waiting between the attempts at one object, in seconds.
 RETRY_BUDGET = 120.0
+#: Parallel transfers when a remote store is at either end and nothing else is configured.
+DEFAULT_JOBS = 8
+#: Objects at least this big are worth a second thread between local folders (hashing).
+LOCAL_PARALLEL_SIZE = 1024 * 1024
+#: Small objects go to the pool in batches of up to this many objects or bytes: one
+#: task per 16 KiB object costs more in thread hand-offs than the copy itself.
+BATCH_OBJECTS = 64
+BATCH_BYTES = 4 * 1024 * 1024
 
 T = TypeVar("T")
 
 
+class Destination(Protocol):
+    """Where a transfer puts objects: the cache or a store."""
+
+    def missing(self, objects: dict[str, int]) -> set[str]:
+        """Return the oids of ``objects`` (oid -> size) that are not held at that size."""
+
+    def upload(self, oid: str, size: int, source: Source, progress: ProgressFn) -> None:
+        """Take object ``oid`` from ``source``, verified; visible only once complete."""
+
+
 @dataclass
 class TransferResult:
-    """What a transfer did: oids moved, oids already in place, and failures with a reason."""
+    """What a transfer did: oids moved, oids already in place, and failures with a reason.
+
+    Workers report through :meth:`moved`, :meth:`fail` and :meth:`warn`, which are
+    safe to call from several threads at once.
+    """
 
     done: list[str] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     bytes: int = 0
     warnings: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         """True when nothing failed."""
         return not self.failed
+
+    def moved(self, oid: str, size: int) -> None:
+        """Count an object that reached its destination."""
+        with self._lock:
+            self.done.append(oid)
+            self.bytes += size
+
+    def fail(self, oid: str, reason: str) -> None:
+        """Record why an object could not be moved."""
+        with self._lock:
+            self.failed[oid] = reason
+
+    def warn(self, message: str) -> None:
+        """Keep a message for the user."""
+        with self._lock:
+            self.warnings.append(message)
 
 
 def retrying(action: Callable[[], T], sleep: Callable[[float], None] = time.sleep) -> T:
@@ -82,173 +133,163 @@ def retrying(action: Callable[[], T], sleep: Callable[[float], None] = time.slee
     return action()
 
 
-def _unique(pointers: Sequence[Pointer]) -> list[Pointer]:
-    return list({p.oid: p for p in pointers}.values())
+def _is_local(end: object) -> bool:
+    return isinstance(end, Cache) or bool(getattr(end, "local", False))
 
 
-#: Downloads of objects at least this big are kept when cut and resumed (cache.PartialObject);
-#: smaller ones start over, which costs less than the extra file operations.
-RESUME_SIZE = 1024 * 1024
-#: Parallel transfers to and from remote stores when nothing else is configured.
-DEFAULT_JOBS = 8
-#: Objects at least this big are worth a second thread in a local folder (hashing).
-LOCAL_PARALLEL_SIZE = 1024 * 1024
-
-
-def default_jobs(store: Store, pointers: Sequence[Pointer], *, upload: bool = False) -> int:
+def default_jobs(sources: Sequence[Source], dest: Destination, pointers: Sequence[Pointer]) -> int:
     """Choose how many transfers to run at once when the user did not say.
 
-    Remote stores hide latency behind parallel requests. A local folder has none to
+    Remote stores hide latency behind parallel requests. Local folders have none to
     hide: measured on 5,000 objects of 16 KiB, one thread copies them in 0.45 s and
     eight in 1.5 s (the threads queue for the interpreter between short syscalls),
     while big objects still gain from a second core for hashing. Uploads to a folder
     store end each object with fsyncs, which wait on the disk: there the waits overlap
     (300 objects of 16 KiB on a busy ext4 disk: 57 s on one thread, 29 s on eight).
     """
-    if not getattr(store, "local", False):
-        return DEFAULT_JOBS
-    if upload and getattr(store, "durable_uploads", False):
+    if not all(_is_local(end) for end in (dest, *sources)) or getattr(dest, "durable_uploads", False):
         return DEFAULT_JOBS
     big = sum(1 for p in pointers if p.size >= LOCAL_PARALLEL_SIZE)
     return 2 if big * 2 >= len(pointers) else 1
 
 
-def upload(store: Store, cache: Cache, pointers: Sequence[Pointer], *, jobs: int | None = None,
-           progress: Progress | None = None) -> TransferResult:
-    """Send the objects of ``pointers`` that ``store`` lacks; verify each one first.
+class _Watched:
+    """A source that remembers the errors it raised, so that a failure is blamed on the right end."""
 
-    The caller has checked the store's format (``Store.prepare_push``).
-    """
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.where = source.where
+        self._raised: set[int] = set()
+
+    def blamed(self, exc: BaseException) -> bool:
+        """Tell whether ``exc`` came from this source (an object it lacks or whose bytes are wrong, too)."""
+        return id(exc) in self._raised or isinstance(exc, (ObjectMissing, ChecksumMismatch))
+
+    def blame(self, exc: BaseException) -> None:
+        self._raised.add(id(exc))
+
+    def open(self, oid: str, start: int = 0, end: int | None = None) -> BinaryIO:
+        try:
+            stream = self.source.open(oid, start, end)
+        except BaseException as exc:
+            self.blame(exc)
+            raise
+        return _WatchedStream(stream, self)  # type: ignore[return-value]
+
+
+class _WatchedStream:
+    """A source's stream whose errors are reported to its :class:`_Watched`."""
+
+    def __init__(self, stream: BinaryIO, watched: _Watched) -> None:
+        self._stream, self._watched = stream, watched
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._stream.read(n)
+        except BaseException as exc:
+            self._watched.blame(exc)
+            raise
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return self._stream.readinto(buffer)  # type: ignore[attr-defined,no-any-return]
+        except BaseException as exc:
+            self._watched.blame(exc)
+            raise
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> _WatchedStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _copy_one(dest: Destination, source: _Watched, pointer: Pointer, progress: ProgressFn) -> None:
+    """Move one object; between two buckets of one S3 service, by a server-side copy."""
+    same_service = getattr(dest, "same_service", None)
+    if same_service is not None and same_service(source.source):
+        dest.copy_from(source.source, pointer.oid, pointer.size, progress)  # type: ignore[attr-defined]
+    else:
+        dest.upload(pointer.oid, pointer.size, source, progress)
+
+
+def _unique(pointers: Sequence[Pointer]) -> list[Pointer]:
+    return list({p.oid: p for p in pointers}.values())
+
+
+def transfer(sources: Sequence[tuple[str, Source]], dest: Destination, pointers: Sequence[Pointer], *,
+             jobs: int | None = None, progress: Progress | None = None) -> TransferResult:
+    """Put into ``dest`` the objects of ``pointers`` that it lacks, each from the first of ``sources`` that has it."""
     result = TransferResult()
     todo = _unique(pointers)
     if not todo:
         return result
-    lacking = store.missing({p.oid: p.size for p in todo})
+    lacking = dest.missing({p.oid: p.size for p in todo})
     result.present = [p.oid for p in todo if p.oid not in lacking]
     send = [p for p in todo if p.oid in lacking]
     progress = progress or Progress()
     progress.total_objects, progress.total_bytes = len(send), sum(p.size for p in send)
+    given_up: dict[str, str] = {}  # source name -> why it is no longer asked
 
     def one(pointer: Pointer) -> None:
-        try:
-            if not cache.has(pointer.oid):
-                raise ObjectMissing(pointer.oid, "the local cache")
-            # Stores read the file through hashing.VerifyingReader: bytes that no longer
-            # match their oid are refused before the store publishes anything.
-            retrying(lambda: store.upload(pointer.oid, pointer.size, cache.path(pointer.oid), progress.add_bytes))
-        except StoreAuthError:
-            raise
-        except (LazyError, OSError) as exc:
-            result.failed[pointer.oid] = redact(str(exc))
+        reasons = []
+        for name, source in sources:
+            if name in given_up:
+                reasons.append(given_up[name])
+                continue
+            watched = _Watched(source)
+            try:
+                retrying(lambda watched=watched: _copy_one(dest, watched, pointer, progress.add_bytes))  # type: ignore[misc]
+            except (LazyError, OSError) as exc:
+                if not watched.blamed(exc):  # the destination failed: another source cannot help
+                    if isinstance(exc, StoreAuthError):
+                        raise
+                    result.fail(pointer.oid, redact(str(exc)))
+                    return
+                if isinstance(exc, (StoreUnreachable, StoreAuthError)):
+                    given_up.setdefault(name, f"{name}: {redact(str(exc))}")
+                    reasons.append(given_up[name])
+                elif isinstance(exc, ObjectMissing):
+                    reasons.append(f"not in {name}")
+                elif isinstance(exc, ChecksumMismatch):
+                    if name != sources[-1][0]:
+                        result.warn(f"{name}: object {pointer.oid} is corrupt ({exc}); trying the next source")
+                    reasons.append(str(exc))
+                else:
+                    reasons.append(f"{name}: {redact(str(exc))}")
+                continue
+            result.moved(pointer.oid, pointer.size)
+            progress.object_done()
             return
-        result.done.append(pointer.oid)
-        result.bytes += pointer.size
-        progress.object_done()
+        result.fail(pointer.oid, "; ".join(reasons) or "no store configured")
 
-    _run_all(one, send, jobs or default_jobs(store, send, upload=True))
+    _run_all(one, send, jobs or default_jobs([s for _, s in sources], dest, send))
     progress.finish()
     return result
+
+
+def upload(store: Store, cache: Cache, pointers: Sequence[Pointer], *, jobs: int | None = None,
+           progress: Progress | None = None) -> TransferResult:
+    """Push: send the cached objects of ``pointers`` that ``store`` lacks.
+
+    The caller has checked the store's format (``Store.prepare_push``).
+    """
+    return transfer([(cache.where, cache)], store, pointers, jobs=jobs, progress=progress)
 
 
 def download(stores: Sequence[tuple[str, Store]], cache: Cache, pointers: Sequence[Pointer], *,
              jobs: int | None = None, progress: Progress | None = None) -> TransferResult:
-    """Bring into the cache the objects it lacks, trying ``stores`` in order; verify each."""
-    result = TransferResult()
-    fetch = []
-    for p in _unique(pointers):
-        if cache.has(p.oid, p.size):
-            result.present.append(p.oid)
-        else:
-            fetch.append(p)
-    progress = progress or Progress()
-    progress.total_objects, progress.total_bytes = len(fetch), sum(p.size for p in fetch)
-
-    counted: dict[str, int] = {}  # bytes of each object shown in the progress so far
-
-    def from_store(store: Store, pointer: Pointer) -> None:
-        if pointer.size < RESUME_SIZE:
-            return whole(store, pointer)
-        try:
-            with cache.partial(pointer.oid, pointer.size) as part:
-                # What an earlier attempt kept is not asked for again.
-                kept = part.size
-                progress.add_bytes(kept - counted.get(pointer.oid, 0))
-                counted[pointer.oid] = kept
-                try:
-                    if part.size < pointer.size:
-                        with store.open(pointer.oid, part.size) as body:
-                            while chunk := body.read(max(1, min(CHUNK, pointer.size - part.size))):
-                                part.write(chunk)
-                                counted[pointer.oid] += len(chunk)
-                                progress.add_bytes(len(chunk))
-                    part.commit()  # a wrong hash deletes the part file
-                except (ChecksumMismatch, RangeNotHonoured) as exc:
-                    part.drop()
-                    progress.add_bytes(-counted.pop(pointer.oid, 0))
-                    if isinstance(exc, ChecksumMismatch) and not kept:
-                        raise
-                    # The bytes kept from before may be the bad ones, or the store cannot
-                    # resume: once more, from byte 0.
-                    whole(store, pointer)
-        except BlockingIOError:  # another process is downloading it: do it on our own
-            whole(store, pointer)
-
-    def whole(store: Store, pointer: Pointer) -> None:
-        moved = 0
-        try:
-            with cache.writer() as temp, store.open(pointer.oid) as body:
-                # Ask for no more than is due (a 1 MiB buffer per small object costs an
-                # mmap and munmap); the read past the end must come back empty.
-                while chunk := body.read(max(1, min(CHUNK, pointer.size - moved))):
-                    temp.write(chunk)
-                    moved += len(chunk)
-                    progress.add_bytes(len(chunk))
-                temp.commit(pointer.oid, pointer.size)
-        except BaseException:
-            progress.add_bytes(-moved)  # the bytes will be counted again on retry
-            raise
-
-    # A store that cannot be reached, or refuses our credentials, is not asked again
-    # for every other object: one slow timeout, not one per object.
-    given_up: dict[str, str] = {}
-
-    def one(pointer: Pointer) -> None:
-        reasons = []
-        for name, store in stores:
-            if name in given_up:
-                reasons.append(given_up[name])
-                continue
-            try:
-                retrying(lambda store=store: from_store(store, pointer))  # type: ignore[misc]
-            except (StoreUnreachable, StoreAuthError) as exc:
-                given_up[name] = f"{name}: {redact(str(exc))}"
-                reasons.append(given_up[name])
-                continue
-            except ObjectMissing:
-                reasons.append(f"not in {name}")
-                continue
-            except ChecksumMismatch as exc:
-                result.warnings.append(f"{name}: object {pointer.oid} is corrupt ({exc}); trying the next store")
-                reasons.append(f"corrupt in {name}")
-                continue
-            except (LazyError, OSError) as exc:
-                reasons.append(f"{name}: {redact(str(exc))}")
-                continue
-            result.done.append(pointer.oid)
-            result.bytes += pointer.size
-            progress.object_done()
-            return
-        result.failed[pointer.oid] = "; ".join(reasons) or "no store configured"
-
-    _run_all(one, fetch, jobs or (default_jobs(stores[0][1], fetch) if stores else 1))
-    progress.finish()
-    return result
+    """Fetch: bring into the cache the objects it lacks, trying ``stores`` in order."""
+    return transfer(stores, cache, pointers, jobs=jobs, progress=progress)
 
 
-#: Small objects go to the pool in batches of up to this many objects or bytes: one
-#: task per 16 KiB object costs more in thread hand-offs than the copy itself.
-BATCH_OBJECTS = 64
-BATCH_BYTES = 4 * 1024 * 1024
+def copy(source: tuple[str, Store], dest: Store, pointers: Sequence[Pointer], *, jobs: int | None = None,
+         progress: Progress | None = None) -> TransferResult:
+    """Copy: replicate into ``dest`` the objects of ``pointers`` it lacks, streaming from ``source``."""
+    return transfer([source], dest, pointers, jobs=jobs, progress=progress)
 
 
 def _batches(items: list[Pointer]) -> list[list[Pointer]]:

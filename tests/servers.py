@@ -43,6 +43,7 @@ _KILLED_UPLOAD = """
 import json, os, signal, sys
 from pathlib import Path
 from git_lazydata.stores import open_store
+from git_lazydata.stores.base import FileSource
 from git_lazydata.stores.urls import parse_store_url
 url, oid, size, path, limit, options = sys.argv[1:7]
 store = open_store(parse_store_url(url), **json.loads(options))
@@ -52,7 +53,7 @@ def progress(n):
     moved += n
     if moved >= int(limit):  # die mid-transfer, as `kill -9` would
         os.kill(os.getpid(), signal.SIGKILL)
-store.upload(oid, int(size), Path(path), progress)
+store.upload(oid, int(size), FileSource(Path(path)), progress)
 sys.exit(3)
 """
 

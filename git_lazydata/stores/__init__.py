@@ -15,36 +15,48 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from collections.abc import Iterator, Mapping
+from typing import BinaryIO, Protocol
 
 from ..errors import ConfigError
-from .base import ProgressFn
+from .base import ProgressFn, Source
 from .urls import StoreURL, redact
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 __all__ = ["Store", "open_store", "s3_endpoint", "store_ident"]
 
 
 class Store(Protocol):
-    """What every kind of store offers. Methods may be called from several threads."""
+    """What every kind of store offers. Methods may be called from several threads.
+
+    A store is also a source (base.Source) for another store's ``upload``: copying
+    between stores streams from one to the other, through nothing on this machine.
+    """
 
     url: StoreURL
     #: Names where the objects live (no secret in it): the key of record.py.
     ident: str
+    #: Names the store in messages (its redacted URL).
+    where: str
     #: What the store saw and left alone, for the user (a name in a listing that is not an object).
     warnings: list[str]
 
     def missing(self, objects: Mapping[str, int]) -> set[str]:
         """Return the oids of ``objects`` (oid -> size) that the store lacks or holds at another size."""
 
-    def upload(self, oid: str, size: int, path: Path, progress: ProgressFn) -> None:
-        """Copy the verified local file ``path`` into the store; visible only once complete."""
+    def upload(self, oid: str, size: int, source: Source, progress: ProgressFn) -> None:
+        """Copy object ``oid`` from ``source`` into the store, reading it through a hash check; visible only once complete."""
 
     def open(self, oid: str, start: int = 0, end: int | None = None) -> BinaryIO:
         """Open bytes ``[start, end)`` of an object for reading; raise ObjectMissing."""
+
+    def list(self) -> Iterator[tuple[str, int]]:
+        """Yield (oid, size) of every object held; names that are not objects go to ``warnings``."""
+
+    def delete(self, oid: str) -> bool:
+        """Remove an object (repair, prune of a store); return False if it was not there."""
+
+    def sweep(self, max_age: float) -> int:
+        """Remove what uploads that died at least ``max_age`` seconds ago left; return how many."""
 
     def prepare_push(self) -> None:
         """Check the store's ``git-lazy.json`` before a push, writing it when absent."""

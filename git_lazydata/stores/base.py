@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from ..atomic import temp_name
 from ..errors import LazyError, StoreError, TransientStoreError
+from ..hashing import VerifyingReader
 
 __all__ = [
-    "CHUNK", "FORMAT", "MARKER", "STALE_TEMP_SECONDS", "SWEEP_SIZE", "ProgressFn", "RangeReader", "check_format", "check_range",
-    "parallel", "retry_after", "temp_name",
+    "CHUNK", "FORMAT", "MARKER", "STALE_TEMP_SECONDS", "SWEEP_SIZE", "FileSource",
+    "ProgressFn", "RangeReader", "Source", "check_format", "check_range", "open_range", "parallel",
+    "retry_after", "temp_name", "verifying",
 ]
 
 T = TypeVar("T")
@@ -26,10 +29,11 @@ R = TypeVar("R")
 
 #: Bytes per read and write when copying.
 CHUNK = 1 << 20
-#: A temp file in a store untouched this long was left by a writer that died: the
-#: next upload into its folder removes it (S3 keeps no temp files, only multipart
-#: uploads, which prepare_push aborts once a day old).
-STALE_TEMP_SECONDS = 3600
+#: A temp file in a store untouched this long was left by a writer that died (a live
+#: upload writes to its temp file all the time): ``sweep`` (``git lazy prune``) and the
+#: next upload into its folder remove it. S3 keeps no temp files: its unfinished
+#: multipart uploads this old are aborted instead.
+STALE_TEMP_SECONDS = 24 * 3600
 #: Uploads at least this big sweep their folder in a store where listing costs a round
 #: trip (SSH); small ones would double the requests of a push of many objects.
 SWEEP_SIZE = 1 << 20
@@ -40,6 +44,51 @@ MARKER = (json.dumps(FORMAT) + "\n").encode()
 
 #: Called with the number of bytes moved since the last call; may be called from threads.
 ProgressFn = Callable[[int], None]
+
+
+class Source(Protocol):
+    """Where an upload reads an object from: the cache, a store, or one local file."""
+
+    #: Names the source in messages ("the local cache", a store's redacted URL).
+    where: str
+
+    def open(self, oid: str, start: int = 0, end: int | None = None) -> BinaryIO:
+        """Open bytes ``[start, end)`` of object ``oid``; raise ObjectMissing."""
+
+
+class FileSource:
+    """One local file, as the source of the object it holds (tests, imports)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        """Read from ``path``; nothing is opened yet."""
+        self.path = os.fspath(path)
+        self.where = self.path
+
+    def open(self, oid: str, start: int = 0, end: int | None = None) -> BinaryIO:
+        """Open bytes ``[start, end)`` of the file, whatever ``oid`` names."""
+        return open_range(self.path, start, end, where=self.path)
+
+
+def verifying(source: Source, oid: str, size: int, progress: ProgressFn | None = None) -> VerifyingReader:
+    """Read object ``oid`` of ``source`` through a reader that checks its hash at the end."""
+    return VerifyingReader(lambda: source.open(oid), oid, size, progress, where=source.where)
+
+
+def open_range(path: str, start: int = 0, end: int | None = None, *, where: str = "") -> BinaryIO:
+    """Open bytes ``[start, end)`` of a local file: the file itself when that is all of it."""
+    check_range(start, end)
+    f = open(path, "rb")  # noqa: SIM115 - closed by the caller, or by the RangeReader
+    if start == 0 and end is None:
+        return f
+    try:
+        size = os.fstat(f.fileno()).st_size
+        stop = size if end is None else min(end, size)
+        f.seek(start)
+    except BaseException:
+        f.close()
+        raise
+    reader = RangeReader(f.read, max(0, stop - start), on_close=f.close, where=where or path)
+    return reader  # type: ignore[return-value]
 
 
 def check_range(start: int, end: int | None) -> None:

@@ -13,14 +13,13 @@ import errno
 import io
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..atomic import AtomicFile, is_temp_name
 from ..errors import LazyError, ObjectMissing, StoreError, StoreUnreachable, TransientStoreError
-from ..hashing import VerifyingReader
-from ..pointer import object_key
+from ..pointer import is_oid, object_key
 from . import store_ident
 from .base import (
     CHUNK,
@@ -28,8 +27,10 @@ from .base import (
     STALE_TEMP_SECONDS,
     ProgressFn,
     RangeReader,
+    Source,
     check_format,
     check_range,
+    verifying,
 )
 from .urls import StoreURL
 
@@ -56,6 +57,7 @@ class FolderStore:
         self.root = Path(url.path)
         #: Where the objects live, as the record of known objects names it (record.py).
         self.ident = store_ident(url)
+        self.where = str(url)
         self._made: set[Path] = set()  # shard folders known to exist
         self.warnings: list[str] = []
 
@@ -78,8 +80,8 @@ class FolderStore:
                 raise self._error(exc, f"cannot check {oid}") from exc
         return absent
 
-    def upload(self, oid: str, size: int, path: Path, progress: ProgressFn) -> None:
-        """Copy ``path`` to the store under a temp name, then rename it into place."""
+    def upload(self, oid: str, size: int, source: Source, progress: ProgressFn) -> None:
+        """Copy the object from ``source`` under a temp name, then rename it into place."""
         final = self.root / object_key(oid)
         try:
             if final.parent not in self._made:
@@ -87,7 +89,7 @@ class FolderStore:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 self._made.add(final.parent)
                 self._sweep(final.parent)
-            with VerifyingReader(path, oid, size) as src:
+            with verifying(source, oid, size) as src:
                 self._write_atomic(final, oid, src, size, progress)
         except OSError as exc:
             raise self._error(exc, f"cannot store {oid}") from exc
@@ -148,6 +150,56 @@ class FolderStore:
         return RangeReader(
             f.read, max(0, stop - start), on_error=fail, on_close=f.close, where=str(self.url)
         )
+
+    def list(self) -> Iterator[tuple[str, int]]:
+        """Yield (oid, size) of every object in the store; other names are reported in ``warnings``."""
+        objects = self.root / "objects"
+        self._require_root()
+        try:
+            for top, folders, files in os.walk(objects):
+                folders.sort()
+                rel = os.path.relpath(top, objects)
+                for name in sorted(files):
+                    if is_temp_name(name):
+                        continue  # an upload in flight, or one that sweep() removes
+                    if is_oid(name) and rel == f"{name[:2]}/{name[2:4]}":
+                        try:
+                            yield name, os.stat(os.path.join(top, name)).st_size
+                        except FileNotFoundError:
+                            continue
+                    else:
+                        self.warnings.append(f"{self.url}: ignoring {os.path.join(rel, name)!r} (not an object)")
+        except OSError as exc:
+            raise self._error(exc, "cannot list objects") from exc
+
+    def delete(self, oid: str) -> bool:
+        """Remove object ``oid``; return False if it was not there."""
+        try:
+            os.unlink(self.root / object_key(oid))
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise self._error(exc, f"cannot delete {oid}") from exc
+        return True
+
+    def sweep(self, max_age: float = STALE_TEMP_SECONDS) -> int:
+        """Remove temp files of uploads that died at least ``max_age`` seconds ago; return how many."""
+        cutoff = time.time() - max_age
+        removed = 0
+        for top, _folders, files in os.walk(self.root / "objects"):
+            for name in files:
+                if not is_temp_name(name):
+                    continue
+                path = os.path.join(top, name)
+                try:
+                    if os.lstat(path).st_mtime < cutoff:
+                        os.unlink(path)
+                        removed += 1
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    raise self._error(exc, "cannot remove a stale temp file") from exc
+        return removed
 
     def prepare_push(self) -> None:
         """Write git-lazy.json in the store's folder when absent; refuse another format."""

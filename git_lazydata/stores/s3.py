@@ -11,11 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
-import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,18 +34,20 @@ from ..errors import (
     StoreUnreachable,
     TransientStoreError,
 )
-from ..hashing import VerifyingReader
 from ..pointer import is_oid, object_key
 from . import s3_endpoint, store_ident
 from .base import (
     CHUNK,
     MARKER,
+    STALE_TEMP_SECONDS,
     ProgressFn,
     RangeReader,
+    Source,
     check_format,
     check_range,
     parallel,
     retry_after,
+    verifying,
 )
 from .s3_credentials import resolve_credentials
 from .urls import StoreURL, redact
@@ -69,7 +69,9 @@ SMALL_PUT = 1024 * 1024
 #: From this many oids on, missing() lists shards instead of sending a HEAD per object.
 LIST_AT = 256
 #: Multipart uploads older than this under our prefix are taken as abandoned.
-STALE_UPLOAD = timedelta(hours=24)
+STALE_UPLOAD = timedelta(seconds=STALE_TEMP_SECONDS)
+#: The largest object one CopyObject request copies (S3's limit).
+COPY_LIMIT = 5 << 30
 
 _AUTH_CODES = {
     "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken",
@@ -91,33 +93,40 @@ def _code(exc: ClientError) -> tuple[str, int]:
     return str(error.get("Code", status)), int(status or 0)
 
 
-class _FileSlice:
-    """A seekable view of ``[offset, offset + length)`` of a file: one multipart part."""
+class _Slice:
+    """A seekable view of ``[offset, offset + length)`` of a source's object: one multipart part.
 
-    def __init__(self, path: Path, offset: int, length: int) -> None:
-        self._file = open(path, "rb")
+    botocore reads a body to sign it and seeks back to send it: a seek opens the source
+    again at the new place (a local file costs an open, a store a ranged request).
+    """
+
+    def __init__(self, source: Source, oid: str, offset: int, length: int) -> None:
+        self._source, self._oid = source, oid
         self._offset, self._length = offset, length
         self._pos = 0
-        self._file.seek(offset)
+        self._stream = source.open(oid, offset, offset + length)
 
     def read(self, n: int = -1) -> bytes:
         left = self._length - self._pos
         n = left if n is None or n < 0 else min(n, left)
-        data = self._file.read(n) if n > 0 else b""
+        data = self._stream.read(n) if n > 0 else b""
         self._pos += len(data)
         return data
 
     def seek(self, pos: int, whence: int = 0) -> int:
         base = {0: 0, 1: self._pos, 2: self._length}[whence]
-        self._pos = max(0, min(self._length, base + pos))
-        self._file.seek(self._offset + self._pos)
+        target = max(0, min(self._length, base + pos))
+        if target != self._pos:
+            self._stream.close()
+            self._stream = self._source.open(self._oid, self._offset + target, self._offset + self._length)
+            self._pos = target
         return self._pos
 
     def tell(self) -> int:
         return self._pos
 
     def close(self) -> None:
-        self._file.close()
+        self._stream.close()
 
 
 def _b64(digest: bytes) -> str:
@@ -129,11 +138,11 @@ def _sha256_args(oid: str) -> dict[str, str]:
     return {"ChecksumAlgorithm": "SHA256", "ChecksumSHA256": _b64(bytes.fromhex(oid))}
 
 
-def _part_digests(path: Path, part: int) -> tuple[str, list[bytes]]:
-    """Return the file's sha256 (hex) and the SHA-256 digest of each ``part``-byte part, in one pass."""
+def _part_digests(source: Source, oid: str, part: int) -> tuple[str, list[bytes]]:
+    """Return the object's sha256 (hex) and the SHA-256 digest of each ``part``-byte part, in one pass."""
     whole = hashlib.sha256()
     sums = []
-    with open(path, "rb") as f:
+    with source.open(oid) as f:
         while True:
             digest, left = hashlib.sha256(), part
             while left and (data := f.read(min(CHUNK, left))):
@@ -145,17 +154,12 @@ def _part_digests(path: Path, part: int) -> tuple[str, list[bytes]]:
             sums.append(digest.digest())
 
 
-def _md5(path: Path, offset: int, length: int) -> str:
+def _md5(source: Source, oid: str, offset: int, length: int) -> str:
     # usedforsecurity=False: S3 names parts by MD5; FIPS builds refuse md5 otherwise.
     digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as f:
-        f.seek(offset)
-        while length > 0:
-            data = f.read(min(CHUNK, length))
-            if not data:
-                break
+    with source.open(oid, offset, offset + length) as f:
+        while data := f.read(CHUNK):
             digest.update(data)
-            length -= len(data)
     return digest.hexdigest()
 
 
@@ -183,6 +187,7 @@ class S3Store:
         self.endpoint = s3_endpoint(url, endpoint)
         #: Where the objects live, as the record of known objects names it (record.py).
         self.ident = store_ident(url, endpoint)
+        self.where = str(url)
         if self.endpoint and urlsplit(self.endpoint).scheme not in ("http", "https"):
             raise ConfigError(f"{url}: endpoint {redact(self.endpoint)!r} is not http(s)://")
         self.region = region or None
@@ -342,33 +347,114 @@ class S3Store:
         except BotoCoreError as exc:
             raise self._fail(exc, "cannot list objects") from None
 
-    def upload(self, oid: str, size: int, path: Path, progress: ProgressFn) -> None:
-        """Upload a local file: one PUT up to the threshold, else a resumable multipart upload.
+    def upload(self, oid: str, size: int, source: Source, progress: ProgressFn) -> None:
+        """Upload an object: one PUT up to the threshold, else a resumable multipart upload.
 
         Either way the bucket's copy is checked after: the SHA-256 the server computed
         when it reports one (a single PUT also sends the oid, which AWS checks before
         storing), and the size.
         """
         key = self._key(oid)
-        if os.stat(path).st_size != size:
-            raise StoreError(f"{path}: expected {size} bytes (file changed?)")
         if size > self.multipart_threshold:
-            self._multipart(oid, key, size, path, progress)
+            self._multipart(oid, key, size, source, progress)
             return
         what = f"cannot upload {oid}"
         if size <= SMALL_PUT:
             # Sent as bytes: botocore then skips the "Expect: 100-continue" round trip
             # it adds for file bodies, which dominates the time of small uploads.
-            with VerifyingReader(path, oid, size) as src:
+            with verifying(source, oid, size) as src:
                 data = src.read()
             reply = self._call(what, "put_object", Key=key, Body=data, ContentLength=size,
                                **_sha256_args(oid))
             progress(size)
         else:
-            with VerifyingReader(path, oid, size, progress) as body:
+            with verifying(source, oid, size, progress) as body:
                 reply = self._call(what, "put_object", Key=key, Body=body, ContentLength=size,
                                    **_sha256_args(oid))
         self._check_stored(oid, key, size, _b64(bytes.fromhex(oid)), reply.get("ChecksumSHA256"))
+
+    def same_service(self, other: object) -> bool:
+        """Tell whether ``other`` is an S3 store on the same endpoint, which a server-side copy can read."""
+        return isinstance(other, S3Store) and other.endpoint == self.endpoint
+
+    def copy_from(self, other: S3Store, oid: str, size: int, progress: ProgressFn) -> None:
+        """Copy an object from a bucket of the same service without moving its bytes through here.
+
+        Up to 5 GiB in one CopyObject, whose SHA-256 the server computes and which is
+        checked against the oid like an upload's; bigger objects part by part
+        (UploadPartCopy), then read back once to check their hash.
+        """
+        key, source = self._key(oid), {"Bucket": other.bucket, "Key": other._key(oid)}
+        what = f"cannot copy {oid}"
+        if size <= COPY_LIMIT:
+            try:
+                reply = self._s3().copy_object(Bucket=self.bucket, Key=key, CopySource=source,
+                                               ChecksumAlgorithm="SHA256")
+            except ClientError as exc:
+                if _code(exc)[0] in _MISSING_CODES:
+                    raise ObjectMissing(oid, str(other.url)) from None
+                raise self._fail(exc, what) from None
+            except BotoCoreError as exc:
+                raise self._fail(exc, what) from None
+            told = reply.get("CopyObjectResult", {}).get("ChecksumSHA256")
+            self._check_stored(oid, key, size, _b64(bytes.fromhex(oid)), told)
+            progress(size)
+            return
+        part = max(self.part_size, math.ceil(size / 10_000))
+        upload_id = self._call(what, "create_multipart_upload", Key=key)["UploadId"]
+        try:
+            etags = {}
+            for number in range(1, math.ceil(size / part) + 1):
+                first = (number - 1) * part
+                last = min(size, first + part) - 1
+                reply = self._call(what, "upload_part_copy", Key=key, UploadId=upload_id,
+                                   PartNumber=number, CopySource=source,
+                                   CopySourceRange=f"bytes={first}-{last}")
+                etags[number] = reply["CopyPartResult"]["ETag"]
+                progress(last + 1 - first)
+            parts = [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]
+            self._call(what, "complete_multipart_upload", Key=key, UploadId=upload_id,
+                       MultipartUpload={"Parts": parts})
+        except BaseException:
+            try:
+                self._s3().abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            except (ClientError, BotoCoreError):
+                pass
+            raise
+        try:
+            with verifying(self, oid, size) as copy:
+                while copy.read(CHUNK):
+                    pass
+        except ChecksumMismatch:
+            self._call(what, "delete_object", Key=key)
+            raise
+
+    def list(self) -> Iterator[tuple[str, int]]:
+        """Yield (oid, size) of every object under the prefix; other keys are reported in ``warnings``."""
+        pages = self._s3().get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{self._prefix}objects/")
+        try:
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    name = item["Key"].rsplit("/", 1)[-1]
+                    if is_oid(name) and item["Key"] == self._key(name):
+                        yield name, int(item["Size"])
+                    else:
+                        self.warnings.append(f"{self.url}: ignoring {item['Key']!r} in the listing (not an object)")
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, "cannot list objects") from None
+
+    def delete(self, oid: str) -> bool:
+        """Remove object ``oid``; return False if it was not there."""
+        key = self._key(oid)
+        if self._size(key) is None:
+            return False
+        self._call(f"cannot delete {oid}", "delete_object", Key=key)
+        return True
+
+    def sweep(self, max_age: float = STALE_TEMP_SECONDS) -> int:
+        """Abort multipart uploads untouched for ``max_age`` seconds; return how many."""
+        return self._abort_stale(timedelta(seconds=max_age), quiet=False)
 
     def _check_stored(self, oid: str, key: str, size: int, sha256: str, told: str | None) -> None:
         """Delete the object and fail unless the bucket holds ``size`` bytes hashing to ``sha256``.
@@ -393,14 +479,14 @@ class S3Store:
         found = f"{held} bytes" if held != size else f"SHA-256 {told}"
         raise TransientStoreError(f"{self.url}: {oid}: the store kept {found} after upload; removed it")
 
-    def _multipart(self, oid: str, key: str, size: int, path: Path, progress: ProgressFn) -> None:
+    def _multipart(self, oid: str, key: str, size: int, source: Source, progress: ProgressFn) -> None:
         what = f"cannot upload {oid}"
         part = self.part_size
         # Parts go up out of order and in parallel: check the whole file first, and
         # take each part's SHA-256 on the way, which S3 checks and combines.
-        got, part_sums = _part_digests(path, part)
+        got, part_sums = _part_digests(source, oid, part)
         if got != oid:
-            raise ChecksumMismatch(oid, got, size, f"the local cache ({path})")
+            raise ChecksumMismatch(oid, got, size, source.where)
         upload_id, done = self._find_upload(key)
         if upload_id is None:
             upload_id = self._call(what, "create_multipart_upload", Key=key,
@@ -412,7 +498,7 @@ class S3Store:
             length = min(part, size - offset)
             old = done.get(number)
             # A part from an earlier attempt counts only if its bytes are ours.
-            if old and old[0] == length and old[1].strip('"').lower() == _md5(path, offset, length):
+            if old and old[0] == length and old[1].strip('"').lower() == _md5(source, oid, offset, length):
                 etags[number] = old[1]
                 progress(length)
             else:
@@ -420,7 +506,7 @@ class S3Store:
 
         def send(item: tuple[int, int, int]) -> None:
             number, offset, length = item
-            body = _FileSlice(path, offset, length)
+            body = _Slice(source, oid, offset, length)
             try:
                 reply = self._call(what, "upload_part", Key=key, UploadId=upload_id,
                                    PartNumber=number, Body=body, ContentLength=length,
@@ -558,12 +644,13 @@ class S3Store:
         else:
             with reply["Body"] as body:
                 check_format(str(self.url), body.read(1 << 16).decode("utf-8", "replace"))
-        self._abort_stale()
+        self._abort_stale(STALE_UPLOAD)
 
-    def _abort_stale(self) -> None:
-        """Abort multipart uploads under our prefix untouched for a day (started and last part)."""
+    def _abort_stale(self, age: timedelta, *, quiet: bool = True) -> int:
+        """Abort multipart uploads under our prefix untouched for ``age`` (started and last part); return how many."""
         client = self._s3()
-        cutoff = datetime.now(timezone.utc) - STALE_UPLOAD
+        cutoff = datetime.now(timezone.utc) - age
+        aborted = 0
         try:
             for page in client.get_paginator("list_multipart_uploads").paginate(
                 Bucket=self.bucket, Prefix=self._prefix + "objects/"
@@ -580,8 +667,12 @@ class S3Store:
                            for listing in parts for p in listing.get("Parts", [])):
                         continue
                     client.abort_multipart_upload(**ids)
-        except (ClientError, BotoCoreError):
-            pass  # housekeeping only: a bucket lifecycle rule can do the same
+                    aborted += 1
+        except (ClientError, BotoCoreError) as exc:
+            if not quiet:
+                raise self._fail(exc, "cannot list unfinished uploads") from None
+            # on a push it is housekeeping only: a bucket lifecycle rule can do the same
+        return aborted
 
     def close(self) -> None:
         """Close the client's connections."""

@@ -16,6 +16,7 @@ import io
 import os
 import posixpath
 import socket
+import stat
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -34,8 +35,7 @@ from ..errors import (
     StoreUnreachable,
     TransientStoreError,
 )
-from ..hashing import VerifyingReader
-from ..pointer import object_key
+from ..pointer import is_oid, object_key
 from . import store_ident
 from .base import (
     CHUNK,
@@ -44,10 +44,12 @@ from .base import (
     SWEEP_SIZE,
     ProgressFn,
     RangeReader,
+    Source,
     check_format,
     check_range,
     parallel,
     temp_name,
+    verifying,
 )
 from .urls import StoreURL, redact, register_secret
 
@@ -145,6 +147,7 @@ class SSHStore:
         self._known_hosts = [os.path.expanduser(p) for p in str(known).split()]
         #: Where the objects live, as the record of known objects names it (record.py).
         self.ident = store_ident(url)
+        self.where = str(url)
         register_secret(url.password)
         self._cond = threading.Condition()
         self._client: paramiko.SSHClient | None = None
@@ -336,11 +339,11 @@ class SSHStore:
         flags = parallel(absent, wanted, POOL_SIZE)
         return {oid for oid, flag in zip(wanted, flags) if flag}
 
-    def upload(self, oid: str, size: int, path: Path, progress: ProgressFn) -> None:
+    def upload(self, oid: str, size: int, source: Source, progress: ProgressFn) -> None:
         """Write to a hidden temp name, check its size, then rename it into place."""
         object_key(oid)
         try:
-            with self._channel() as sftp, VerifyingReader(path, oid, size) as src:
+            with self._channel() as sftp, verifying(source, oid, size) as src:
                 self._put(sftp, src, self._path(oid), oid, size, progress)
         except Exception as exc:
             raise self._fail(exc, f"cannot upload {oid}") from None
@@ -445,6 +448,96 @@ class SSHStore:
 
         return RangeReader(stream.read, stream.length, on_error=fail, on_close=close,
                            where=str(self.url))
+
+    def list(self) -> Iterator[tuple[str, int]]:
+        """Yield (oid, size) of every object, one shard folder per request; other names go to ``warnings``."""
+        objects = posixpath.join(self._root_path(), "objects")
+
+        def names(folder: str) -> list[paramiko.SFTPAttributes]:
+            try:
+                with self._channel() as sftp:
+                    try:
+                        return sftp.listdir_attr(folder)
+                    except OSError as exc:
+                        if exc.errno == errno.ENOENT:
+                            return []
+                        raise
+            except Exception as exc:
+                raise self._fail(exc, "cannot list objects") from None
+
+        shards = [f"{a.filename}/{b.filename}" for a in names(objects) if len(a.filename) == 2
+                  for b in names(posixpath.join(objects, a.filename)) if len(b.filename) == 2]
+        for shard, entries in zip(shards, parallel(lambda s: names(posixpath.join(objects, s)), shards, POOL_SIZE)):
+            for entry in sorted(entries, key=lambda e: e.filename):
+                name = entry.filename
+                if is_temp_name(name):
+                    continue
+                if is_oid(name) and shard == f"{name[:2]}/{name[2:4]}":
+                    yield name, int(entry.st_size or 0)
+                else:
+                    self.warnings.append(f"{self.url}: ignoring {shard + '/' + name!r} (not an object)")
+
+    def delete(self, oid: str) -> bool:
+        """Remove object ``oid``; return False if it was not there."""
+        path = self._path_checked(oid)
+        try:
+            with self._channel() as sftp:
+                try:
+                    sftp.remove(path)
+                except OSError as exc:
+                    if exc.errno == errno.ENOENT:
+                        return False
+                    raise
+        except Exception as exc:
+            raise self._fail(exc, f"cannot delete {oid}") from None
+        return True
+
+    def sweep(self, max_age: float = STALE_TEMP_SECONDS) -> int:
+        """Remove temp files of uploads that died ``max_age`` seconds ago (by the server's clock); return how many."""
+        root = self._root_path()
+        removed = 0
+        try:
+            with self._channel() as sftp:
+                # The server's "now": the time of a file written there, so that a skewed
+                # local clock cannot make a live upload look stale.
+                probe = posixpath.join(root, temp_name("sweep"))
+                with sftp.open(probe, "wx"):
+                    pass
+                try:
+                    now = sftp.stat(probe).st_mtime or 0
+                finally:
+                    sftp.remove(probe)
+                stack = [posixpath.join(root, "objects")]
+                while stack:
+                    folder = stack.pop()
+                    try:
+                        entries = sftp.listdir_attr(folder)
+                    except OSError as exc:
+                        if exc.errno == errno.ENOENT:
+                            continue
+                        raise
+                    for entry in entries:
+                        path = posixpath.join(folder, entry.filename)
+                        if stat.S_ISDIR(entry.st_mode or 0):
+                            stack.append(path)
+                        elif is_temp_name(entry.filename) and (entry.st_mtime or now) < now - max_age:
+                            sftp.remove(path)
+                            removed += 1
+        except Exception as exc:
+            raise self._fail(exc, "cannot remove stale temp files") from None
+        return removed
+
+    def _root_path(self) -> str:
+        """The store's root on the server (resolved on the first connection)."""
+        if not self._root:
+            with self._channel():
+                pass
+        return self._root
+
+    def _path_checked(self, oid: str) -> str:
+        object_key(oid)
+        self._root_path()
+        return self._path(oid)
 
     def _check_root(self, sftp: paramiko.SFTPClient) -> None:
         try:

@@ -28,6 +28,7 @@ from git_lazydata.errors import (
     TransientStoreError,
 )
 from git_lazydata.pointer import Pointer, object_key
+from git_lazydata.stores.base import FileSource
 from git_lazydata.stores.s3 import S3Store
 from git_lazydata.stores.urls import parse_store_url
 from git_lazydata.transfer import RETRY_DELAYS, download
@@ -66,7 +67,7 @@ def test_multipart_upload(s3_store: S3Fixture, tmp_path: Path) -> None:
     size = 12 * MiB + 1
     oid = write_stream(tmp_path / "blob", size)
     moved: list[int] = []
-    _store(s3_store.url, **SMALL_PARTS).upload(oid, size, tmp_path / "blob", moved.append)
+    _store(s3_store.url, **SMALL_PARTS).upload(oid, size, FileSource(tmp_path / "blob"), moved.append)
     assert sum(moved) == size
     head = s3_store.client.head_object(Bucket=s3_store.bucket, Key=_key(s3_store, oid))
     assert head["ContentLength"] == size
@@ -94,7 +95,7 @@ def test_killed_multipart_upload_resumes(s3_store: S3Fixture, tmp_path: Path) ->
     with _proxy(s3_store) as proxy:
         moved: list[int] = []
         store = _store(s3_store.url, endpoint=proxy.endpoint, **SMALL_PARTS)
-        store.upload(oid, size, blob, moved.append)
+        store.upload(oid, size, FileSource(blob), moved.append)
         # Finished parts were reused: only the rest crossed the wire again.
         assert proxy.bytes_up < size - done + MiB
     assert sum(moved) == size
@@ -129,10 +130,10 @@ def test_dropped_put_leaves_nothing(s3_store: S3Fixture, tmp_path: Path) -> None
     with _proxy(s3_store, drop_after=MiB) as proxy:
         store = _store(s3_store.url, endpoint=proxy.endpoint, max_attempts=1)
         with pytest.raises(TransientStoreError):
-            store.upload(oid, size, tmp_path / "blob", lambda n: None)
+            store.upload(oid, size, FileSource(tmp_path / "blob"), lambda n: None)
         assert proxy.dropped == 1
         assert store.missing({oid: size}) == {oid}
-    _store(s3_store.url).upload(oid, size, tmp_path / "blob", lambda n: None)
+    _store(s3_store.url).upload(oid, size, FileSource(tmp_path / "blob"), lambda n: None)
     assert _stored_sha256(s3_store, oid) == oid
 
 
@@ -140,7 +141,7 @@ def test_missing_bucket_and_unreachable_endpoint(s3_store: S3Fixture, tmp_path: 
     oid = write_stream(tmp_path / "blob", 10)
     store = _store(f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}/x")
     with pytest.raises(StoreError, match="does not exist"):
-        store.upload(oid, 10, tmp_path / "blob", lambda n: None)
+        store.upload(oid, 10, FileSource(tmp_path / "blob"), lambda n: None)
     with pytest.raises(StoreError, match="does not exist"):
         store.open(oid)
     proxy = _proxy(s3_store)
@@ -185,7 +186,7 @@ def test_wrong_credentials(s3_store: S3Fixture, enforced_auth: IamUser, tmp_path
     store = _store(s3_store.url)
     for call in (lambda: store.missing({oid: 100}),  # HEAD: a bare 403, never "missing"
                  lambda: store.open(oid),
-                 lambda: store.upload(oid, 100, tmp_path / "blob", lambda n: None)):
+                 lambda: store.upload(oid, 100, FileSource(tmp_path / "blob"), lambda n: None)):
         with pytest.raises(StoreAuthError) as info:
             call()
         message = str(info.value)
@@ -195,7 +196,7 @@ def test_wrong_credentials(s3_store: S3Fixture, enforced_auth: IamUser, tmp_path
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", enforced_auth.secret)
     store = _store(s3_store.url)
     assert store.missing({oid: 100}) == {oid}
-    store.upload(oid, 100, tmp_path / "blob", lambda n: None)
+    store.upload(oid, 100, FileSource(tmp_path / "blob"), lambda n: None)
     assert store.missing({oid: 100}) == set()
 
 
@@ -209,7 +210,7 @@ def test_url_user_password(s3_store: S3Fixture, enforced_auth: IamUser, tmp_path
     store = _store(f"s3://{enforced_auth.key}:{enforced_auth.secret}@{tail}")
     assert store.endpoint == s3_store.endpoint
     assert enforced_auth.secret not in f"{store.url} {store.url!r}"
-    store.upload(oid, 100, tmp_path / "blob", lambda n: None)
+    store.upload(oid, 100, FileSource(tmp_path / "blob"), lambda n: None)
     with store.open(oid) as f:  # moto checks signatures: the fixture's client would fail
         assert hashlib.sha256(f.read()).hexdigest() == oid
 
@@ -345,7 +346,7 @@ def test_expired_token_and_server_errors(faulty: Any, monkeypatch: pytest.Monkey
 def test_cut_download_raises_instead_of_truncating(s3_store: S3Fixture, tmp_path: Path) -> None:
     size = 3 * MiB
     oid = write_stream(tmp_path / "blob", size)
-    _store(s3_store.url).upload(oid, size, tmp_path / "blob", lambda n: None)
+    _store(s3_store.url).upload(oid, size, FileSource(tmp_path / "blob"), lambda n: None)
     with _proxy(s3_store, drop_after_down=MiB, drops=1) as proxy:
         store = _store(s3_store.url, endpoint=proxy.endpoint, max_attempts=1)
         with store.open(oid) as f, pytest.raises(TransientStoreError):
@@ -367,13 +368,13 @@ def test_a_store_that_keeps_other_bytes_is_caught_and_cleaned(
     # The server computed another SHA-256 than the oid it was sent with.
     faulty.reply = {"PUT": (200, b"", {"x-amz-checksum-sha256": other}), "DELETE": (204, b"")}
     with pytest.raises(TransientStoreError, match=f"kept SHA-256 {re.escape(other)} after upload; removed it"):
-        store.upload(oid, 100, tmp_path / "blob", lambda n: None)
+        store.upload(oid, 100, FileSource(tmp_path / "blob"), lambda n: None)
     assert faulty.seen == ["PUT", "DELETE"]
     # A server that names no checksum is asked for the size it kept.
     faulty.seen.clear()
     faulty.reply = {"PUT": (200, b""), "HEAD": (200, b"", {"Content-Length": "99"}), "DELETE": (204, b"")}
     with pytest.raises(TransientStoreError, match="kept 99 bytes after upload; removed it"):
-        store.upload(oid, 100, tmp_path / "blob", lambda n: None)
+        store.upload(oid, 100, FileSource(tmp_path / "blob"), lambda n: None)
     assert faulty.seen == ["PUT", "HEAD", "DELETE"]
     # An existence check that finds another size takes the object for absent.
     assert store.missing({oid: 100}) == {oid}
@@ -403,7 +404,7 @@ def test_a_cut_download_resumes_where_it_stopped_in_this_process_and_the_next(
 ) -> None:
     size = 8 * MiB
     oid = write_stream(tmp_path / "blob", size)
-    _store(s3_store.url).upload(oid, size, tmp_path / "blob", lambda n: None)
+    _store(s3_store.url).upload(oid, size, FileSource(tmp_path / "blob"), lambda n: None)
     cache = Cache(tmp_path / "cache")
     wanted = [Pointer(oid, size)]
     # Every body is cut after 1.5 MiB (a clean close, so no byte that arrived is lost):

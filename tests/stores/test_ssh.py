@@ -21,6 +21,7 @@ from git_lazydata.errors import (
     TransientStoreError,
 )
 from git_lazydata.pointer import object_key
+from git_lazydata.stores.base import FileSource
 from git_lazydata.stores.ssh import SSHStore
 from git_lazydata.stores.urls import parse_store_url
 
@@ -66,7 +67,7 @@ def test_changed_host_key_is_refused(ssh_store: SSHFixture, tmp_path: Path) -> N
     blob = tmp_path / "blob"
     oid = write_stream(blob, 1000)
     with pytest.raises(StoreAuthError, match="host key CHANGED") as info:
-        _store(ssh_store.url).upload(oid, 1000, blob, lambda n: None)
+        _store(ssh_store.url).upload(oid, 1000, FileSource(blob), lambda n: None)
     assert _fingerprint(sshd.host_key, tmp_path) in str(info.value)
     assert _fingerprint(sshd.other_key, tmp_path) in str(info.value)
     assert "ssh-keygen -R" in str(info.value)
@@ -77,7 +78,7 @@ def test_scp_form_through_config_alias(ssh_store: SSHFixture, tmp_path: Path) ->
     blob = tmp_path / "blob"
     oid = write_stream(blob, 5000)
     store = _store(f"lazytest:{ssh_store.root}")
-    store.upload(oid, 5000, blob, lambda n: None)
+    store.upload(oid, 5000, FileSource(blob), lambda n: None)
     assert (ssh_store.root / object_key(oid)).read_bytes() == blob.read_bytes()
 
 
@@ -88,7 +89,7 @@ def test_relative_path_is_under_the_login_directory(ssh_store: SSHFixture, tmp_p
     try:
         for url in (f"lazytest:{name}", f"ssh://lazytest/~/{name}"):
             store = _store(url)
-            store.upload(oid, 100, blob, lambda n: None)
+            store.upload(oid, 100, FileSource(blob), lambda n: None)
             assert store.missing({oid: 100}) == set()
             store.close()
         assert (ssh_store.sshd.sftp_home / name / object_key(oid)).is_file()
@@ -156,7 +157,7 @@ def test_parallel_uploads_share_the_channel_pool(ssh_store: SSHFixture, tmp_path
     def push(part: list[tuple[str, int, Path]]) -> None:
         try:
             for oid, size, path in part:
-                store.upload(oid, size, path, lambda n: None)
+                store.upload(oid, size, FileSource(path), lambda n: None)
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -185,12 +186,12 @@ def test_dropped_connection_mid_upload(ssh_store: SSHFixture, tmp_path: Path) ->
         )
         store = _store(f"ssh://127.0.0.1:{proxy.port}{ssh_store.root}")
         with pytest.raises(TransientStoreError, match="connection lost"):
-            store.upload(oid, size, blob, lambda n: None)
+            store.upload(oid, size, FileSource(blob), lambda n: None)
         assert proxy.dropped == 1
         final = ssh_store.root / object_key(oid)
         assert not final.exists()
 
-        store.upload(oid, size, blob, lambda n: None)  # reconnects on its own
+        store.upload(oid, size, FileSource(blob), lambda n: None)  # reconnects on its own
         assert proxy.connections == 2
         assert hashlib.sha256(final.read_bytes()).hexdigest() == oid
 
@@ -199,7 +200,7 @@ def test_cut_download_raises_instead_of_truncating(ssh_store: SSHFixture, tmp_pa
     size = 3 * MiB
     blob = tmp_path / "blob"
     oid = write_stream(blob, size)
-    _store(ssh_store.url).upload(oid, size, blob, lambda n: None)
+    _store(ssh_store.url).upload(oid, size, FileSource(blob), lambda n: None)
     with TcpProxy(("127.0.0.1", ssh_store.port), drop_after_down=2 * MiB, drops=1) as proxy:
         (ssh_store.ssh_dir / "known_hosts").write_text(
             ssh_store.sshd.known_hosts_line(port=proxy.port)

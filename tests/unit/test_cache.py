@@ -14,6 +14,7 @@ import pytest
 from git_lazydata.cache import Cache
 from git_lazydata.errors import BadOid, ChecksumMismatch
 from git_lazydata.pointer import Pointer
+from git_lazydata.stores.base import FileSource
 from git_lazydata.stores.folder import FolderStore
 from git_lazydata.stores.urls import parse_store_url
 from git_lazydata.transfer import download
@@ -116,7 +117,7 @@ def test_a_kept_partial_download_in_any_state_ends_in_a_verified_object(tmp_path
     oid, size = hashlib.sha256(data).hexdigest(), len(data)
     (tmp_path / "store").mkdir()
     store = _CountingFolder(tmp_path / "store")
-    store.upload(oid, size, _file(tmp_path / "blob", data), lambda n: None)
+    store.upload(oid, size, FileSource(_file(tmp_path / "blob", data)), lambda n: None)
     cache = Cache(tmp_path / "cache")
     share, *garbage = kept.split()
     prefix = data[: size * int(share.rstrip("%")) // 100]

@@ -14,6 +14,7 @@ from lazyhelpers import corrupt, object_path
 from git_lazydata.errors import ChecksumMismatch
 from git_lazydata.reader import FIRST_WINDOW, ObjectReader
 from git_lazydata.stores import open_store
+from git_lazydata.stores.base import FileSource
 from git_lazydata.stores.urls import parse_store_url
 
 MiB = 1024 * 1024
@@ -29,7 +30,7 @@ def stored(tmp_path: Path) -> tuple[object, str, bytes]:
     (tmp_path / "store").mkdir()
     store = open_store(parse_store_url(str(tmp_path / "store")))
     store.prepare_push()
-    store.upload(oid, len(data), source, lambda n: None)
+    store.upload(oid, len(data), FileSource(source), lambda n: None)
     return store, oid, data
 
 
