@@ -450,6 +450,60 @@ def status(porcelain: bool) -> None:
         click.echo(f"      ... and {len(st.to_push) - 20} more")
 
 
+@cli.command()
+@click.option("--from", "source", required=True, metavar="STORE", help="The store to read from.")
+@click.option("--to", "dest", required=True, metavar="STORE", help="The store to fill.")
+@click.option("--rev", "revs", multiple=True, metavar="REV", help="What these revisions reference (repeatable; default HEAD).")
+@click.option("--all", "all_refs", is_flag=True, help="What any branch or tag references.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Parallel transfers (default 8).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress.")
+def copy(source: str, dest: str, revs: tuple[str, ...], all_refs: bool, jobs: int | None, quiet: bool) -> None:
+    """Copy the objects the repository references from one store to another.
+
+    Objects stream from store to store without entering the local cache; between two
+    buckets of one S3 service the copy happens on the server.
+    """
+    from .ops.copy import copy as run
+
+    if revs and all_refs:
+        raise LazyError("use --rev or --all, not both")
+    result = run(_context(), source, dest, list(revs), all_refs=all_refs, jobs=jobs,
+                 progress=_progress(f"Copying {source} to {dest}", quiet))
+    _warn(result.warnings)
+    if not quiet:
+        click.echo(
+            f"Copied {len(result.transfer.done)} object(s) ({human(result.transfer.bytes)}) to {result.store}; "
+            f"{len(result.transfer.present)} already there.",
+            err=True,
+        )
+    _failures(result, f"copied to {result.store}")
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@click.option("--verify-remote", is_flag=True, help="Ask the stores that they hold each object before removing it.")
+@click.option("--keep-recent", type=click.FloatRange(min=0), default=None, metavar="DAYS",
+              help="Keep what refs committed within DAYS reference (default 7).")
+def prune(dry_run: bool, verify_remote: bool, keep_recent: float | None) -> None:
+    """Delete cached objects that no repository using this cache needs and that are safe in a store."""
+    from .ops.prune import KEEP_RECENT_DAYS
+    from .ops.prune import prune as run
+
+    result = run(_context(), dry_run=dry_run, verify_remote=verify_remote,
+                 keep_recent=KEEP_RECENT_DAYS if keep_recent is None else keep_recent)
+    _warn(result.warnings)
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(f"{verb} {len(result.removed)} object(s), {human(result.freed)}.")
+    kept = [f"{result.kept_needed} needed by {result.repositories} repositor{'y' if result.repositories == 1 else 'ies'}"]
+    if result.kept_unpushed:
+        kept.append(f"{result.kept_unpushed} in no store{' that answered' if verify_remote else ''}")
+    if result.kept_recent:
+        kept.append(f"{result.kept_recent} used within the hour")
+    click.echo(f"Kept {', '.join(kept)}.")
+    if result.swept:
+        click.echo(f"Removed {result.swept} leftover(s) of interrupted uploads from the stores.")
+
+
 def main(argv: list[str]) -> int:
     """Run the command line; return the exit code."""
     try:

@@ -21,7 +21,7 @@ from .errors import ConfigError
 from .gitcmd import git
 from .stores.urls import StoreURL, parse_store_url
 
-__all__ = ["LazyConfig", "Remote", "load_config", "pathspecs"]
+__all__ = ["LazyConfig", "Remote", "load_config", "parse_size", "pathspecs"]
 
 LAZYCONFIG = ".lazyconfig"
 _TOP_KEYS = {"remote", "fetchinclude", "fetchexclude"}
@@ -59,6 +59,7 @@ class LazyConfig:
     fetchinclude: list[str] = field(default_factory=list)
     fetchexclude: list[str] = field(default_factory=list)
     concurrency: int | None = None  # lazy.concurrency; None: the engine's default
+    cachemax: int | None = None  # lazy.cachemax in bytes; None: no bound
     warnings: list[str] = field(default_factory=list)
     #: stores of .lazyconfig left out, and why
     ignored: dict[str, str] = field(default_factory=dict)
@@ -112,6 +113,23 @@ def pathspecs(patterns: list[str], *, exclude: bool = False) -> list[str]:
             body = "**/" + body
         specs += [magic + body, magic + body + "/**"]
     return specs
+
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """Read a size as git config writes them: ``50G``, ``500m``, ``1.5T``, ``1024`` (bytes; binary units)."""
+    body = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = body[-1:] if body[-1:] in _UNITS else ""
+    number = body[: len(body) - len(unit)].strip()
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"not a size: {text!r}") from None
+    if value < 0 or value != value:
+        raise ValueError(f"not a size: {text!r}")
+    return int(value * _UNITS[unit])
 
 
 def _split_list(value: str) -> list[str]:
@@ -196,6 +214,11 @@ def load_config(work_tree: Path, *, committed: bytes | None = None) -> LazyConfi
             _set_top(cfg, rest.lower(), value)
         elif rest.lower() == "concurrency":
             cfg.concurrency = max(1, int(value)) if value.isdigit() else cfg.concurrency
+        elif rest.lower() == "cachemax":
+            try:
+                cfg.cachemax = parse_size(value)
+            except ValueError:
+                cfg.warnings.append(f"lazy.cachemax: {value!r} is not a size (e.g. 50G, 500M); ignoring it")
         elif rest.startswith("remote.") and "." in rest[len("remote."):]:
             name, _, sub_key = rest[len("remote."):].rpartition(".")
             if sub_key in _REMOTE_KEYS:

@@ -18,6 +18,7 @@ from .config import LazyConfig, load_config
 from .errors import LazyError
 from .repo import Repo
 from .settings import Settings
+from .usage import register
 
 __all__ = ["Context"]
 
@@ -31,6 +32,8 @@ class Context:
         self.settings = settings
         self.cwd = cwd
         self.cache = Cache(settings.cache_root)
+        if repo.work_tree is not None:
+            register(settings.cache_root, repo.work_tree)  # prune keeps what this repository needs
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> Context:

@@ -154,6 +154,7 @@ class Filter:
         if pointer.size == 0:
             return b""
         if pointer.size <= self.smudge_max and self.cache.has(pointer.oid, pointer.size):
+            self.cache.touch(pointer.oid)  # just used: last in line for eviction (lazy.cachemax)
             return self.cache.open(pointer.oid)
         return head
 

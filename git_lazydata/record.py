@@ -76,6 +76,25 @@ class StoreRecord:
             return set()
         return found
 
+    def in_any_store(self, oids: Iterable[str]) -> set[str]:
+        """Return the oids among ``oids`` that any store at all is known to hold (not only this one)."""
+        wanted = list(dict.fromkeys(oids))
+        db = self._connect() if wanted else None
+        if db is None:
+            return set()
+        import sqlite3
+
+        found: set[str] = set()
+        try:
+            for i in range(0, len(wanted), _BATCH):
+                part = wanted[i : i + _BATCH]
+                marks = ",".join("?" * len(part))
+                rows = db.execute(f"SELECT DISTINCT oid FROM present WHERE oid IN ({marks})", part)
+                found.update(row[0] for row in rows)
+        except sqlite3.Error:
+            return set()
+        return found
+
     def add(self, oids: Iterable[str]) -> None:
         """Remember that the store holds ``oids``."""
         self._change("INSERT OR IGNORE INTO present (store, oid) VALUES (?, ?)", oids)

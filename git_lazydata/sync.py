@@ -19,6 +19,7 @@ from .checkout import MaterializeResult, materialize, require_filter, still_poin
 from .config import Remote
 from .context import Context
 from .errors import ConfigError, LazyError
+from .eviction import evict
 from .pointer import Pointer
 from .progress import Progress
 from .record import StoreRecord
@@ -26,7 +27,7 @@ from .repo import Entry
 from .stores import Store, open_store
 from .transfer import TransferResult, download, upload
 
-__all__ = ["SyncResult", "check_pushable", "fetch", "open_remote", "push"]
+__all__ = ["SyncResult", "check_pushable", "entry_paths", "fetch", "open_remote", "push", "unique_pointers"]
 
 
 @dataclass
@@ -64,7 +65,8 @@ class SyncResult:
         return LazyError(f"{len(self.transfer.failed)} object(s) could not be {what} ({named}{more})")
 
 
-def _paths(entries: Sequence[Entry]) -> dict[str, list[bytes]]:
+def entry_paths(entries: Sequence[Entry]) -> dict[str, list[bytes]]:
+    """Map each oid of ``entries`` to the paths that use it, each path once."""
     paths: dict[str, list[bytes]] = {}
     for entry in entries:
         named = paths.setdefault(entry.pointer.oid, [])
@@ -73,7 +75,8 @@ def _paths(entries: Sequence[Entry]) -> dict[str, list[bytes]]:
     return paths
 
 
-def _unique(entries: Sequence[Entry]) -> list[Pointer]:
+def unique_pointers(entries: Sequence[Entry]) -> list[Pointer]:
+    """The pointers of ``entries``, one per oid."""
     return list({e.pointer.oid: e.pointer for e in entries}.values())
 
 
@@ -103,9 +106,9 @@ def push(ctx: Context, remote: Remote, entries: Sequence[Entry], *, progress: Pr
     ``ask_store``. An object that is neither cached nor in the store fails.
     """
     check_pushable(ctx, remote)
-    paths = _paths(entries)
+    paths = entry_paths(entries)
     transfer = TransferResult()
-    pointers = [p for p in _unique(entries) if p.size > 0]
+    pointers = [p for p in unique_pointers(entries) if p.size > 0]
     if not pointers:
         return SyncResult(transfer, paths, remote.name, warnings=list(ctx.config.warnings))
     store = open_remote(ctx, remote)
@@ -142,8 +145,8 @@ def fetch(ctx: Context, entries: Sequence[Entry], *, progress: Progress | None =
     cache = ctx.cache
     if write:
         entries = still_pointers(ctx.work_tree, entries)
-    paths = _paths(entries)
-    need = [p for p in _unique(entries) if p.size > 0 and not cache.has(p.oid, p.size)]
+    paths = entry_paths(entries)
+    need = [p for p in unique_pointers(entries) if p.size > 0 and not cache.has(p.oid, p.size)]
     transfer = TransferResult()
     warnings: list[str] = []
     if need:
@@ -165,4 +168,12 @@ def fetch(ctx: Context, entries: Sequence[Entry], *, progress: Progress | None =
     in_cache = {e.pointer.oid for e in entries} - {p.oid for p in need}
     transfer.present = sorted(in_cache.union(transfer.present))
     checkout = materialize(ctx.work_tree, entries, cache) if write else None
+    if checkout is not None and checkout.written:
+        done = set(checkout.written)
+        for oid in {e.pointer.oid for e in entries if e.path in done}:
+            cache.touch(oid)  # just used: last in line for eviction
+    if need and ctx.config.cachemax is not None:
+        warning = evict(cache, ctx.config.cachemax).warning(ctx.config.cachemax)
+        if warning:
+            warnings.append(warning)
     return SyncResult(transfer, paths, checkout=checkout, warnings=warnings)

@@ -111,12 +111,13 @@ def test_only_listed_modules_read_the_environment() -> None:
 LAYERS = [
     {"errors", "pointer", "pktline", "terminal", "progress", "atomic", "hashing", "stores.urls",
      "stores.base", "settings", "gitcmd", "written"},
-    {"cache", "filter", "hookfiles", "repo", "config", "record", "stores", "stores.s3_credentials"},
+    {"cache", "filter", "hookfiles", "repo", "config", "record", "stores", "stores.s3_credentials", "usage"},
     {"stores.folder", "stores.s3", "stores.ssh", "context", "checkout"},
-    {"transfer", "lookup"},
+    {"transfer", "lookup", "eviction"},
     {"sync"},
     {"hooks", "ops", "ops.install", "ops.track", "ops.remote", "ops.ls_files", "ops.checkout",
-     "ops.push", "ops.fetch", "ops.pull", "ops.status", "ops.clone", "ops.log", "ops.used_by", "reader"},
+     "ops.push", "ops.fetch", "ops.pull", "ops.status", "ops.clone", "ops.log", "ops.used_by", "ops.copy", "ops.prune", "ops.migrate",
+     "reader"},
     {"api", "cli", "fs"},
     {"__main__", "__init__"},
 ]

@@ -229,3 +229,38 @@ def test_missing_lists_shards_for_big_sets(s3_store: Any, tmp_path: Path) -> Non
     assert store.missing({**dict.fromkeys(present + absent, 100), present[0]: 99}) == {*absent, present[0]}
     assert store.warnings == [f"{store.url}: ignoring {stray!r} in the listing (not an object)"]
     store.close()
+
+
+def test_list_delete_and_sweep(any_store: Kind, tmp_path: Path) -> None:
+    store = any_store.store
+    blobs = [_blob(tmp_path, size, seed) for seed, size in enumerate([10, 3000, 0])]
+    for oid, path in blobs:
+        store.upload(oid, path.stat().st_size, FileSource(path), lambda n: None)
+    oid0, path0 = blobs[0]
+    stray = f"objects/{oid0[:2]}/{oid0[2:4]}/notes.txt"
+    any_store.write_key(stray, b"not an object")
+    assert sorted(store.list()) == sorted((oid, path.stat().st_size) for oid, path in blobs)
+    assert any("notes.txt" in w for w in store.warnings)
+
+    assert store.delete(oid0) is True
+    assert store.delete(oid0) is False
+    assert store.missing({oid0: 10}) == {oid0}
+    assert {oid for oid, _ in store.list()} == {blobs[1][0], blobs[2][0]}
+
+    if any_store.name == "s3":  # S3 keeps unfinished multipart uploads, not temp files
+        client, key = any_store.fixture.client, f"{any_store.fixture.prefix}/{object_key(oid0)}"
+        upload_id = client.create_multipart_upload(Bucket=any_store.fixture.bucket, Key=key)["UploadId"]
+        client.upload_part(Bucket=any_store.fixture.bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=b"x")
+        assert store.sweep(86400) == 0  # a part written within the day: still at work
+        assert store.sweep(0) == 1
+        uploads = client.list_multipart_uploads(Bucket=any_store.fixture.bucket).get("Uploads", [])
+        assert upload_id not in {u["UploadId"] for u in uploads}
+        return
+    folder = any_store.fixture.root / f"objects/{oid0[:2]}/{oid0[2:4]}"
+    old, young = folder / f".{oid0}.tmp-0123456789abcdef", folder / f".{oid0}.tmp-fedcba9876543210"
+    old.write_bytes(b"left by a killed upload")
+    young.write_bytes(b"an upload still at work")
+    os.utime(old, (time.time() - 2 * 86400,) * 2)
+    os.utime(young, (time.time() - 3 * 3600,) * 2)
+    assert store.sweep(86400) == 1
+    assert not old.exists() and young.exists()
