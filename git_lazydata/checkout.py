@@ -31,6 +31,7 @@ __all__ = [
     "MaterializeResult",
     "filter_configured",
     "lazy_paths",
+    "lfs_taken_over",
     "materialize",
     "pointer_sized",
     "require_filter",
@@ -212,8 +213,20 @@ def filter_configured(cwd: Path) -> bool:
     return False
 
 
+def lfs_taken_over(cwd: Path) -> bool:
+    """Tell whether git config points git-lfs's filter name, ``lfs``, at git-lazy (``migrate from-lfs``)."""
+    for key in ("filter.lfs.process", "filter.lfs.clean"):
+        value = git("config", "--get", key, cwd=cwd, check=False, with_filter=True).split()
+        if value and os.path.basename(value[0]) == b"git-lazy":
+            return True
+    return False
+
+
 def lazy_paths(work_tree: Path, paths: list[bytes]) -> set[bytes]:
     """Return the paths whose attributes say ``filter=lazy`` today.
+
+    Also ``filter=lfs`` where git-lazy has taken that filter name over, so that the
+    commits of an adopted git-lfs repository are written out like our own.
 
     git> <path> NUL filter NUL <value> NUL   (check-attr -z --stdin)
     """
@@ -221,7 +234,11 @@ def lazy_paths(work_tree: Path, paths: list[bytes]) -> set[bytes]:
         return set()
     out = git("check-attr", "-z", "--stdin", "filter", cwd=work_tree, input=b"".join(p + b"\0" for p in paths))
     fields = out.split(b"\0")
-    return {fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == b"lazy"}
+    found = {(fields[i], fields[i + 2]) for i in range(0, len(fields) - 2, 3)}
+    names = {b"lazy"}
+    if any(value == b"lfs" for _, value in found) and lfs_taken_over(work_tree):
+        names.add(b"lfs")  # asked only when an lfs path is there: one git call less otherwise
+    return {path for path, value in found if value in names}
 
 
 def require_filter(work_tree: Path) -> None:

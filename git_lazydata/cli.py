@@ -193,6 +193,56 @@ def log(path: str, long_: bool) -> None:
         click.echo(f"{commit} {v.date} {what}  {printable(v.subject)}")
 
 
+@cli.group()
+def migrate() -> None:
+    """Move existing files, or a git-lfs repository, to git-lazy."""
+
+
+@migrate.command("import")
+@click.option("-I", "--include", "includes", multiple=True, required=True, metavar="GLOB",
+              help="Files to turn into pointers, as .gitattributes patterns from the top (repeatable).")
+@click.option("--everything", is_flag=True, help="Rewrite every local branch and tag, not only the current branch.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress.")
+def migrate_import(includes: tuple[str, ...], everything: bool, quiet: bool) -> None:
+    """Rewrite history so that files matching GLOB become pointers, their content in the cache."""
+    from .ops.migrate import import_history
+
+    result = import_history(_context(), list(includes), everything=everything,
+                            progress=_progress("Rewriting commits", quiet))
+    for update in result.refs:
+        click.echo(f"{printable(update.ref)}\t{update.old} -> {update.new}")
+    if not quiet:
+        click.echo(f"Rewrote {result.commits} commit(s); {result.objects} file version(s) "
+                   f"({human(result.bytes)}) moved into the cache, ready for 'git lazy push'.", err=True)
+
+
+@migrate.command("from-lfs")
+@click.option("-q", "--quiet", is_flag=True, help="No progress.")
+def migrate_from_lfs(quiet: bool) -> None:
+    """Adopt a git-lfs repository as it is: rules, objects and filter (no commit changes)."""
+    from .ops.migrate import from_lfs
+
+    result = from_lfs(_context(), progress=_progress("Copying git-lfs objects", quiet))
+    click.echo(f"Copied {result.copied} git-lfs object(s) ({human(result.bytes)}) into the cache; "
+               f"{result.present} already there.")
+    click.echo("The git-lfs filter of this clone now runs git-lazy, so older commits check out as before.")
+    if result.lazy_driver_added:
+        click.echo("git-lazy's own filter was not set up: it is now, in .git/config.")
+    if result.attributes:
+        files = " ".join(printable(name) for name in result.attributes)
+        click.echo(f"Switched {result.rules} rule(s) from lfs to lazy in {files}; commit that:")
+        click.echo(f"    git add {files} && git commit -m 'Track data files with git-lazy'")
+    else:
+        click.echo("No .gitattributes rule names git-lfs.")
+    if result.lfs_hooks:
+        click.echo(f"warning: these hooks still run git-lfs: {', '.join(printable(h) for h in result.lfs_hooks)}; "
+                   "remove them ('git lfs uninstall --local'), then run 'git lazy install'", err=True)
+    for name, reason in result.failed:
+        click.echo(f"failed: {printable(name)}: {printable(reason)}", err=True)
+    if result.failed:
+        raise LazyError(f"{len(result.failed)} git-lfs object(s) could not be copied")
+
+
 def _render_checkout(result: MaterializeResult | None) -> None:
     if result is None:
         return

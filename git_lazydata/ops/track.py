@@ -17,7 +17,9 @@ from ..context import Context
 from ..errors import LazyError
 from ..gitcmd import git_lines_z
 
-__all__ = ["ATTRIBUTES", "TrackResult", "escape", "list_patterns", "literal", "track", "untrack"]
+__all__ = [
+    "ATTRIBUTES", "TrackResult", "escape", "lazy_pattern", "list_patterns", "literal", "normalise", "track", "untrack",
+]
 
 ATTRIBUTES = "filter=lazy diff=lazy merge=lazy -text"
 _RESERVED = (".git", ".lazyconfig")
@@ -48,7 +50,7 @@ class TrackResult:
     unchanged: list[str] = field(default_factory=list)
 
 
-def _lazy_pattern(line: str) -> str | None:
+def lazy_pattern(line: str) -> str | None:
     """Return the pattern of a line that sets filter=lazy, else None."""
     fields = line.split()
     if len(fields) >= 2 and not fields[0].startswith("#") and "filter=lazy" in fields[1:]:
@@ -56,7 +58,8 @@ def _lazy_pattern(line: str) -> str | None:
     return None
 
 
-def _normalise(pattern: str, ctx: Context) -> str:
+def normalise(pattern: str, ctx: Context) -> str:
+    """Check ``pattern``, make it relative to the top of the work tree and escape it for a line."""
     if not pattern or "\n" in pattern or "\r" in pattern or "\0" in pattern:
         raise LazyError(f"not a usable pattern: {pattern!r}")
     base = os.path.basename(pattern.rstrip("/"))
@@ -91,10 +94,10 @@ def track(ctx: Context, patterns: list[str]) -> TrackResult:
     """Add a lazy line to the top-level .gitattributes for each new pattern."""
     path = ctx.work_tree / ".gitattributes"
     lines = _read(path)
-    existing = {_lazy_pattern(line) for line in lines}
+    existing = {lazy_pattern(line) for line in lines}
     result = TrackResult()
     for raw in patterns:
-        pattern = _normalise(raw, ctx)
+        pattern = normalise(raw, ctx)
         if pattern in existing:
             result.unchanged.append(unescape(pattern))
             continue
@@ -112,8 +115,8 @@ def untrack(ctx: Context, patterns: list[str]) -> TrackResult:
     lines = _read(path)
     result = TrackResult()
     for raw in patterns:
-        pattern = _normalise(raw, ctx)
-        kept = [line for line in lines if _lazy_pattern(line) != pattern]
+        pattern = normalise(raw, ctx)
+        kept = [line for line in lines if lazy_pattern(line) != pattern]
         (result.changed if len(kept) != len(lines) else result.unchanged).append(unescape(pattern))
         lines = kept
     if result.changed:
@@ -130,7 +133,7 @@ def list_patterns(ctx: Context) -> list[tuple[str, str]]:
     for name in sorted(files):
         rel = os.fsdecode(name)
         for line in _read(work_tree / rel):
-            pattern = _lazy_pattern(line)
+            pattern = lazy_pattern(line)
             if pattern is not None:
                 found.append((unescape(pattern), rel))
     return found
