@@ -264,6 +264,49 @@ def checkout(paths: tuple[str, ...]) -> None:
         raise LazyError(f"{len(result.skipped)} file(s) could not be written")
 
 
+@cli.command()
+@click.option("--pointers", is_flag=True,
+              help="Also find files under a lazy rule committed as content, and pointers outside every rule.")
+@click.option("--remote", "remote_", is_flag=True,
+              help="Also check that every object is in a store at its size (one bulk request per store).")
+@click.option("--read-data", is_flag=True,
+              help="With --remote, also download and hash every object from every store that has it.")
+@click.option("--repair", is_flag=True,
+              help="Fetch corrupt cached objects again; replace corrupt store objects from the cache.")
+@click.option("--all", "all_refs", is_flag=True, help="Every commit of every ref, not only HEAD's files.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary.")
+def fsck(pointers: bool, remote_: bool, read_data: bool, repair: bool, all_refs: bool, quiet: bool) -> None:
+    """Verify the cache, the pointers of HEAD (or --all) and, with --remote, the stores."""
+    from .ops.fsck import CORRUPT, STORE_CORRUPT
+    from .ops.fsck import fsck as run
+
+    result = run(_context(), pointers=pointers, remote=remote_, read_data=read_data, repair=repair,
+                 all_refs=all_refs, progress=lambda label: _progress(label, quiet))
+    _warn(result.warnings)
+    for p in result.problems:
+        path = path_text(p.paths[0]) if p.paths else "-"
+        more = f" (and {len(p.paths) - 1} more)" if len(p.paths) > 1 else ""
+        where = f", in {printable(p.where)}" if p.where else ""
+        oid = f"{p.oid}{where}" if p.oid else where.removeprefix(", ")
+        fixed = f"; repaired: {p.repaired}" if p.repaired else ""
+        click.echo(f"{p.kind}: {path}{more} ({oid}): {printable(p.detail)}{fixed}")
+    checked = [f"{result.cached} cached object(s) ({human(result.cached_bytes)})",
+               f"{result.referenced} object(s) used by {'every ref' if all_refs else 'HEAD'}"]
+    if pointers:
+        checked.append(f"{result.files} file(s) against the lazy rules")
+    if result.stores:
+        read = f", {human(result.read_bytes)} read" if read_data else ""
+        checked.append(f"{len(result.stores)} store(s){read}")
+    repaired = len(result.problems) - len(result.unrepaired)
+    if not quiet:
+        click.echo(f"Checked {', '.join(checked)}: {len(result.problems)} problem(s)"
+                   f"{f', {repaired} repaired' if repair else ''}.")
+    if result.unrepaired:
+        fixable = any(p.kind in (CORRUPT, STORE_CORRUPT) for p in result.unrepaired)
+        hint = "; 'git lazy fsck --repair' replaces corrupt copies from good ones" if fixable and not repair else ""
+        raise LazyError(f"{len(result.unrepaired)} problem(s){' left' if repair else ''}{hint}")
+
+
 @cli.group()
 def remote() -> None:
     """Manage the stores of this repository."""

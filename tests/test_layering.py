@@ -116,7 +116,7 @@ LAYERS = [
     {"transfer", "lookup", "eviction"},
     {"sync"},
     {"hooks", "ops", "ops.install", "ops.track", "ops.remote", "ops.ls_files", "ops.checkout",
-     "ops.push", "ops.fetch", "ops.pull", "ops.status", "ops.clone", "ops.log", "ops.used_by", "ops.copy", "ops.prune", "ops.migrate",
+     "ops.push", "ops.fetch", "ops.pull", "ops.status", "ops.clone", "ops.log", "ops.used_by", "ops.copy", "ops.prune", "ops.migrate", "ops.fsck",
      "reader"},
     {"api", "cli", "fs"},
     {"__main__", "__init__"},
