@@ -14,8 +14,8 @@ a private attributes file (the same rule lines ``track`` writes, so git's own
 .gitattributes matching decides). fast-import builds each tree from its parent's,
 so a subtree no matching file changed in is reused as it is and costs nothing.
 Author, committer, dates, encoding and message pass through as bytes; only tree and
-parent lines change. Measured against a per-object plumbing walk (cat-file, mktree,
-commit-tree), this is one pass of four processes whatever the history's size.
+parent lines change. The history goes through one pass of a few long-lived git
+processes, whatever its size, instead of a process or a request per object.
 All commits go to one scratch ref; the real refs then move in one
 ``git update-ref --stdin`` transaction, which writes their reflogs.
 
