@@ -391,7 +391,9 @@ class S3Store:
                 reply = self._s3().copy_object(Bucket=self.bucket, Key=key, CopySource=source,
                                                ChecksumAlgorithm="SHA256")
             except ClientError as exc:
-                if _code(exc)[0] in _MISSING_CODES:
+                code, status = _code(exc)
+                # A copy's 404 names the source object (a missing bucket says NoSuchBucket).
+                if code in _MISSING_CODES or (status == 404 and code != "NoSuchBucket"):
                     raise ObjectMissing(oid, str(other.url)) from None
                 raise self._fail(exc, what) from None
             except BotoCoreError as exc:
@@ -400,6 +402,8 @@ class S3Store:
             self._check_stored(oid, key, size, _b64(bytes.fromhex(oid)), told)
             progress(size)
             return
+        if other._size(source["Key"]) is None:
+            raise ObjectMissing(oid, str(other.url))
         part = max(self.part_size, math.ceil(size / 10_000))
         upload_id = self._call(what, "create_multipart_upload", Key=key)["UploadId"]
         try:

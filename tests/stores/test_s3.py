@@ -437,3 +437,29 @@ def test_a_range_answered_from_another_byte_is_refused(faulty: Any, monkeypatch:
     faulty.reply = {"GET": (206, b"x" * 100, {"Content-Range": "bytes 100-199/200"})}
     with store.open(ABSENT, 100) as f:
         assert f.read() == b"x" * 100
+
+
+@pytest.mark.parametrize("limit", [5 << 30, 1])  # one CopyObject; part by part, as over 5 GiB
+def test_a_copy_between_buckets_is_done_by_the_server_and_checked(
+    s3_store: S3Fixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    import git_lazydata.stores.s3 as s3
+
+    monkeypatch.setattr(s3, "COPY_LIMIT", limit)
+    size = 6 * MiB + 7
+    oid = write_stream(tmp_path / "blob", size, seed=9)
+    source = _store(s3_store.url)
+    source.upload(oid, size, FileSource(tmp_path / "blob"), lambda n: None)
+    other = f"{s3_store.bucket}-copy"
+    s3_store.client.create_bucket(Bucket=other)
+    dest = _store(f"s3://{other}/mirror", **SMALL_PARTS)
+    assert dest.same_service(source)
+    moved: list[int] = []
+    dest.copy_from(source, oid, size, moved.append)
+    assert sum(moved) == size
+    assert dest.missing({oid: size}) == set()
+    with dest.open(oid) as f:
+        assert hashlib.sha256(f.read()).hexdigest() == oid
+    with pytest.raises(ObjectMissing):
+        dest.copy_from(source, ABSENT, 10, moved.append)
+    assert _pending(S3Fixture("", other, "mirror", s3_store.endpoint, s3_store.client)) == []
