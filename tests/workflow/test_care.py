@@ -47,20 +47,31 @@ def test_copy_between_every_kind_of_store_verifies_and_leaves_the_cache_alone(
     lazy(repo, "remote", "add", "lake", folder_store.url)
     oids = commit_files(repo, files)
     lazy(repo, "push")
-    backup = tmp_path / "backup"
-    backup.mkdir()
+    backup, backup2, box2 = tmp_path / "backup", tmp_path / "backup2", ssh_store.root.parent / "sshstore2"
+    for folder in (backup, backup2, box2):
+        folder.mkdir()
+    bucket2 = f"{s3_store.bucket}-2"
+    s3_store.client.create_bucket(Bucket=bucket2)
     lazy(repo, "remote", "add", "cloud", s3_store.url)
     lazy(repo, "remote", "add", "box", ssh_store.url)
     lazy(repo, "remote", "add", "backup", str(backup))
+    lazy(repo, "remote", "add", "box2", f"ssh://lazytest{box2}")
+    lazy(repo, "remote", "add", "cloud2", f"s3://{bucket2}/two")
+    lazy(repo, "remote", "add", "backup2", str(backup2))
     before = _snapshot(cache_dir())
 
-    # folder -> S3 -> SSH -> folder: each kind as source and as destination.
-    for source, dest in [("lake", "cloud"), ("cloud", "box"), ("box", "backup")]:
+    # Every ordered pair of kinds: folder -> S3 -> SSH -> folder, then folder -> SSH ->
+    # S3 -> folder.
+    for source, dest in [("lake", "cloud"), ("cloud", "box"), ("box", "backup"),
+                         ("lake", "box2"), ("box2", "cloud2"), ("cloud2", "backup2")]:
         proc = lazy(repo, "copy", "--from", source, "--to", dest)
         assert "Copied 3 object(s)" in proc.stderr.decode(), proc.stderr.decode()
     assert s3_store.objects() == ssh_store.objects() == set(oids.values())
     for name, data in files.items():
-        assert object_path(backup, oids[name]).read_bytes() == data
+        for folder in (backup, backup2, box2):
+            assert object_path(folder, oids[name]).read_bytes() == data
+        key = f"two/objects/{oids[name][:2]}/{oids[name][2:4]}/{oids[name]}"
+        assert s3_store.client.get_object(Bucket=bucket2, Key=key)["Body"].read() == data
     assert _snapshot(cache_dir()) == before  # nothing entered or left the cache
     proc = lazy(repo, "copy", "--from", "lake", "--to", "backup")
     assert "Copied 0 object(s) (0 B) to backup; 3 already there." in proc.stderr.decode()
