@@ -71,7 +71,7 @@ def test_the_filter_started_by_git_in_a_repository_imports_nothing_heavy(tmp_pat
 
 OWNERS = {
     "boto3": {"stores/s3.py"},
-    "botocore": {"stores/s3.py"},
+    "botocore": {"stores/s3.py", "stores/s3_wire.py"},
     "paramiko": {"stores/ssh.py"},
     "click": {"cli.py"},
     "dulwich": {"config.py"},
@@ -112,7 +112,7 @@ LAYERS = [
     {"errors", "pointer", "pktline", "terminal", "progress", "atomic", "hashing", "stores.urls",
      "stores.base", "settings", "gitcmd", "written"},
     {"cache", "filter", "hookfiles", "repo", "config", "record", "stores", "stores.s3_credentials", "usage"},
-    {"stores.folder", "stores.s3", "stores.ssh", "context", "checkout"},
+    {"stores.folder", "stores.s3", "stores.ssh", "context", "checkout", "stores.s3_wire"},
     {"transfer", "lookup", "eviction"},
     {"sync"},
     {"hooks", "ops", "ops.install", "ops.track", "ops.remote", "ops.ls_files", "ops.checkout",
