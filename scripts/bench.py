@@ -7,25 +7,32 @@ bench_README
 How to run
 ----------
     pip install .                      # from the repo root; puts `git-lazy` on PATH
-    python3 scripts/bench.py           # full run, ~20-25 min on 2 cores
+    python3 scripts/bench.py           # full run, ~20-25 min on 2 cores before the
+                                       # s3rver and ssh stores, more with them
     python3 scripts/bench.py --quick   # smoke run, sizes ~10x smaller, ~3 min
 (Phase 2 repeats every push/fetch --repeat times and measures each store's floor.)
     python3 scripts/bench.py --only lazy,lfs --workloads A,B --json out.json
 
-Options: --quick, --only lazy,lfs,dvc,git, --workloads A,B,rss,C,D,
---stores folder,s3, --repeat N (default 3: phase-1 small-file steps and every phase-2
-push/fetch; median is reported),
+Options: --quick, --only lazy,lfs,dvc,git, --phases 1,2,3, --workloads A,B,rss,C,D,E,H,
+--stores folder,s3,s3rver,ssh (phase 2; default all four), --repeat N (default 3:
+phase-1 small-file steps and every phase-2 push/fetch; median is reported),
 --json FILE, --step-timeout S (a hung step is killed and reported; default 900,
 --quick 180), --keep (keep the temp dir), --workdir DIR (parent of the temp dir),
---store-dir DIR (parent of the folder stores, see Phase 2), --tools-dir DIR (where
-the DVC venv lives, default ~/.cache/git-lazy-bench/).
+--store-dir DIR (parent of the folder and ssh stores, see Phase 2), --tools-dir DIR
+(where the DVC venv and s3rver live, default ~/.cache/git-lazy-bench/).
+A quick look at the S3 and SSH rows alone:
+    python3 scripts/bench.py --quick --repeat 1 --phases 2 --stores s3rver,ssh --only lazy,dvc
 
 What it installs when missing
 -----------------------------
-- Debian's `git-lfs` and `time` (apt-get install -y; run as root).
-- DVC with S3 support in its own venv: <tools-dir>/dvc-venv (pip install 'dvc[s3]').
+- Debian's `git-lfs` and `time` (apt-get install -y; run as root); for the ssh store
+  `openssh-server` and `openssh-client`, for s3rver `nodejs` and `npm`.
+- DVC with S3 support in its own venv: <tools-dir>/dvc-venv (pip install 'dvc[s3]'); with
+  the ssh store also 'dvc[ssh]' (dvc-ssh, asyncssh) into it, given at most 300 s: when it
+  does not install, DVC is left out of the ssh rows and Notes says so.
 - moto's S3 server (`moto[s3]`, flask, flask-cors) into the running interpreter (pip), for a local S3 server
   (ThreadedMotoServer on 127.0.0.1, an ephemeral port, inside this process).
+- s3rver 3 from the npm registry: `npm install --prefix <tools-dir>/s3rver s3rver@3`.
 It never installs git-lazy: install the repo first. A git-lazy command that is
 missing or fails is reported (command, exit code, stderr) and the run goes on.
 
@@ -35,7 +42,9 @@ Everything happens in one temp dir: HOME and GIT_CONFIG_GLOBAL point inside it
 (init.defaultBranch=main, user.name/email, gc.auto=0 and maintenance.auto=false so
 no background gc lands inside a timing, the same for every tool), GIT_CONFIG_NOSYSTEM=1,
 GIT_LAZY_CACHE_DIR points to a fresh dir per repo, DVC_SITE_CACHE_DIR inside the temp
-dir, DVC_NO_ANALYTICS=1, AWS creds `testing`. The interpreter's own scripts dir is put
+dir, DVC_NO_ANALYTICS=1, AWS creds `S3RVER`/`S3RVER` (the one key pair s3rver knows; moto
+takes any), no SSH_* variables (no agent), and an ~/.ssh/config of its own (see the ssh
+store). The interpreter's own scripts dir is put
 first on PATH so that `git-lazy` is the real console script, not a pyenv shim (a shim
 costs ~50-100 ms per call, which would be charged to every hook and filter start).
 Before every timed step, outside the timing, the benchmark calls os.sync() and then
@@ -45,7 +54,11 @@ the disk busy for seconds, and a step timed meanwhile took up to 20x longer. The
 copy and the previous tool leave gigabytes dirty, and the kernel writing them back
 while the next tool is timed made timings move by up to 2x; with the sync no step pays
 for the writeback of data another step wrote (it still pays for its own writes,
-inside its timing, as far as the kernel flushes them during the step).
+inside its timing, as far as the kernel flushes them during the step). Every timed
+step of every tool and floor goes through this wait, each part of a summed step
+(e.g. clone + pull) too; the S3 floor runs its PUTs, its GETs and its GETs with writes
+as three client processes, each after the wait (its GETs used to follow its PUTs with
+no wait).
 
 Data
 ----
@@ -77,27 +90,57 @@ includes git itself. git-lfs is measured too, for reference.
 
 Phase 2 (stores)
 ----------------
-Workloads C = 200 files of 4 MiB, D = 5,000 files of 16 KiB. Stores: folder (a local
-dir) and s3 (moto, in this process; S3 times are bound by moto's single-threaded
-Python server, the same for every tool).
+Workloads C = 200 files of 4 MiB, D = 5,000 files of 16 KiB, on every store; E = 1 file
+of 1 GiB (100 MiB with --quick), on the ssh store only. Stores (--stores):
+- folder: a local dir (on another filesystem, see below).
+- s3: moto, in this process; its times are bound by moto's single-threaded Python
+  server, the same for every tool.
+- s3rver: a second local S3 endpoint, s3rver 3 (node) in its own process:
+  `node --openssl-legacy-provider <tools-dir>/s3rver/node_modules/s3rver/bin/s3rver.js
+  -d <temp>/s3rver-data -a 127.0.0.1 -p <free port> --configure-bucket bench`, ready once
+  HEAD /bench answers 200. It keeps objects on disk in its data dir. Without
+  --openssl-legacy-provider its listings of more than one page fail; it has no ListParts
+  nor ListMultipartUploads, which is why the tests keep moto. s3 and s3rver rows take the
+  same code paths, only the endpoint differs.
+- ssh: OpenSSH's sshd, started as tests/servers.py's fixture does: `/usr/sbin/sshd -D -e
+  -f <temp>/sshd/sshd_config` (as root; 127.0.0.1, a free port, a throwaway ed25519
+  host key and user key, key auth only, PermitRootLogin yes, `Subsystem sftp
+  internal-sftp`), ready once it sends its SSH-2.0 banner. The benchmark HOME gets an
+  ~/.ssh/config with the alias `benchssh` (HostName, Port, User, IdentityFile,
+  UserKnownHostsFile, BatchMode) and a known_hosts line for the host key. A store is a
+  folder on the folder stores' filesystem, served by that sshd: git-lazy's URL is
+  ssh://benchssh/<dir> (paramiko reads the config); DVC's is
+  ssh://USER@127.0.0.1:PORT/<dir> + `dvc remote modify NAME keyfile KEY` (asyncssh does
+  not read the config; dvc-ssh checks no host key).
+git-lfs has no S3 or SSH store of its own here: it runs on the folder store only, and
+the s3, s3rver and ssh rows compare git-lazy with DVC and the floor.
 Repetitions: each tool's setup (repo, data copy, add+commit / dvc add, remote config)
 is done once per workload; then --repeat rounds, each round running every tool in turn
 (round 1: git-lazy, dvc, git-lfs, the floors; round 2: the same; ...) so that slow drift
 of the machine hits all tools alike. In a round a tool pushes (timed) to a FRESH store
-location of its own (folder: <tool>-<workload>-rN; s3: key prefix <tool>-<workload>-rN/
-in the bucket; git-lfs: a new bare repo) under a fresh remote name (<store>-rN, so no
+location of its own (folder: <tool>-<workload>-rN; ssh: ssh-<tool>-<workload>-rN; s3 and
+s3rver: key prefix <tool>-<workload>-rN/ in the bucket; git-lfs: a new bare repo) under a
+fresh remote name (<store>-rN, so no
 per-remote state of a tool, e.g. DVC's data index or git's remote-tracking refs for
 git-lfs, can make a later round skip work); the store's object count is checked; then
 the tool fetches (timed) into a fresh clone with an empty cache and every file's content
 is checked. The round's clone and store are then deleted (S3: its objects, moto keeps
-them in RAM). The median of the rounds is reported; a failed round is listed under
-Failures (with its round number) and the other rounds go on.
+them in RAM; moto's unfinished multipart uploads too). The median of the rounds is
+reported; a failed round is listed under Failures (with its round number) and the
+other rounds go on. The fetch step is the fetch into a fresh clone (what issue 11 calls
+clone + fetch); the local `git clone` of the source repo before it is untimed, for every
+tool.
 - git-lazy: `git lazy remote add NAME URL [--endpoint http://127.0.0.1:PORT] --local`
-  (in setup, one per round), timed `git lazy push NAME --all`. Fetch: `git clone` of
-  the source repo with an EMPTY GIT_LAZY_CACHE_DIR of its own, `git lazy install
-  --local`, `git lazy remote add ... --local` (untimed), timed `git lazy fetch --all`.
+  (in setup, one per round; the endpoint of s3 or s3rver), timed `git lazy push NAME
+  --all`. Fetch: `git clone` of the source repo with an EMPTY GIT_LAZY_CACHE_DIR of its
+  own, `git lazy install --local`, `git lazy remote add ... --local` (untimed), timed
+  `git lazy fetch --all`. On the ssh store both timed commands run under `/usr/bin/time
+  -f %M -o FILE` (the approach of workload rss): the `push: max RSS` and `fetch: max RSS`
+  rows give the peak RSS of the git-lazy process tree, i.e. of the largest single
+  process in it (ru_maxrss of reaped children), the max over the rounds.
 - DVC: `dvc init`, `dvc add data` (timed, info only), `dvc remote add NAME URL`
-  (+ `dvc remote modify NAME endpointurl ...` for s3; in setup, one per round,
+  (+ `dvc remote modify NAME endpointurl ...` for s3 and s3rver, `... keyfile ...` for
+  ssh; in setup, one per round,
   committed), timed `dvc push -r NAME`. Fetch: `git clone` (its cache is its own
   .dvc/cache, checked in round 1 with `dvc cache dir`; DVC_SITE_CACHE_DIR is a fresh
   empty dir per clone), timed `dvc pull -r NAME` (= fetch + checkout). -j defaults.
@@ -115,14 +158,24 @@ Failures (with its round number) and the other rounds go on.
   no tool at all, the least time any tool can take here. Folder: push = `cp -r` of the
   workload into the store's filesystem; fetch = `cp -r` from there into a cache dir,
   then again into a work dir (the two copies every tool with a local cache writes; no
-  hashing, no git). S3: what the moto server itself allows, with no SDK. The workload's object count and size
-  (random content) are PUT with plain http.client from 8 threads, one HTTPConnection
-  each (unsigned PUTs; moto closes the connection after every answer and http.client
-  reopens it, as any client must), then all GET back the same way (with a dummy
-  Authorization header: moto refuses a GET without one but checks no signature).
-  The client runs in a process of its own (in the benchmark's process it would fight
-  moto's threads for the GIL) and times itself: no interpreter start is included.
-  Step "push" = the PUTs, "fetch" = the GETs; repeated each round, objects deleted.
+  hashing, no git). S3 (s3 and s3rver): what the server itself allows, with no SDK. The
+  workload's object count and size (random content) are PUT with plain http.client from
+  8 threads, one HTTPConnection each (unsigned PUTs; moto closes the connection after
+  every answer and http.client reopens it, as any client must; s3rver keeps it), then
+  all GET back the same way (on moto with a dummy Authorization header: moto refuses a
+  GET without one but checks no signature; s3rver takes anonymous GETs and would check
+  a signature). The client runs in a process of its own (in the benchmark's process it
+  would fight moto's threads for the GIL) and times itself: no interpreter start is
+  included. Step "push" = the PUTs, "fetch" = the GETs (bodies dropped). SSH: OpenSSH's
+  own sftp in batch mode (`sftp -q -F <HOME>/.ssh/config -b FILE benchssh`): push =
+  `put -r` of the workload's data dir into a folder the sshd serves; fetch = `get -r`
+  of it into a local cache dir. Repeated each round, objects deleted.
+- Fetch floor with writes (step "fetch + writes", s3, s3rver and ssh): a fetch must
+  write the bytes where they go, into the cache and into the work tree, the same bytes
+  twice, as any tool that fetches into a cache and then checks out must. S3: the GETs
+  again, each body written to <dir>/cache/NNNNNN and <dir>/work/dNNNN/fNNN.bin by the
+  thread that got it; ssh: the `get -r` above plus a `cp -r` of the cache dir into a
+  work dir (timed apart, summed). The folder floor's fetch already copies twice.
 
 Phase 3 (the workflow through git)
 ----------------------------------
@@ -152,8 +205,15 @@ Ratios and targets
 ------------------
 lazy/lfs add+commit, switch, status per workload (<= 1.0); lazy status / git status
 (<= 1.1); git-lazy peak RSS whole tree (< 150 MB); lazy/dvc push and fetch per workload
-and store (<= 0.5); lazy/lfs push and fetch (folder, <= 1.0). PASS/MISS per ratio; n/a
-when a side failed or was not run. Each lazy/dvc row also shows floor/dvc: the store's
+and store (<= 0.5, but <= 0.75 for D on s3rver); lazy/lfs push and fetch (folder, <= 1.0).
+lazy/floor push and fetch per workload and store, with a target where issue 11 names
+one: D on s3rver <= 2, C on s3 and s3rver <= 1.5, C and E on ssh <= 2 (elsewhere shown
+for information); a fetch is set against both floors, the plain one (lazy/floor) and the
+one with writes (lazy/floor+writes), each with the same target. git-lazy's peak RSS of
+ssh push and fetch (every process < 150 MB). PASS/MISS per ratio; n/a when a side
+failed or was not run. A "Phase 2 summary" table gives, per workload, store and step,
+the medians of git-lazy, DVC, git-lfs, the floor and the floor with writes, the ratios
+with their verdicts, and git-lazy's peak RSS. Each lazy/dvc row also shows floor/dvc: the store's
 floor time over dvc's, about the best lazy/dvc any tool could reach against this store
 on this machine; when it is above the target, "(target out of reach)" says the
 0.5 cannot be met here whatever git-lazy does, and lazy/dvc should be read against it.
@@ -162,6 +222,7 @@ on this machine; when it is above the target, "(target out of reach)" says the
 from __future__ import annotations
 
 import argparse
+import getpass
 import hashlib
 import http.client
 import importlib.util
@@ -173,6 +234,7 @@ import random
 import shlex
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -181,6 +243,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -188,12 +251,19 @@ CHUNK = MiB
 LARGE_FILE = 256 * MiB  # files at least this big: steps run once
 
 ALL_TOOLS = ["lazy", "lfs", "dvc", "git"]  # what --only selects
-# "floor" is no tool: what the store allows with no tool at all (folder: cp -r; s3:
-# plain http.client against moto)
+# "floor" is no tool: what the store allows with no tool at all (folder: cp -r; s3,
+# s3rver: plain http.client; ssh: OpenSSH's sftp)
 TOOL_NAMES = {"lazy": "git-lazy", "lfs": "git-lfs", "dvc": "dvc", "git": "git",
               "floor": "floor"}
 FLOOR_CLIENT = "--s3-floor-client"  # hidden argv[1]: run the floor's client (own process)
 FLOOR_THREADS = 8
+ALL_STORES = ["folder", "s3", "s3rver", "ssh"]  # what --stores selects
+S3_STORES = ("s3", "s3rver")  # moto and s3rver: the same code paths, another endpoint
+BUCKET = "bench"
+SSH_HOST = "benchssh"  # the ~/.ssh/config alias (in the benchmark's HOME) of the local sshd
+FETCH_WRITES = "fetch + writes"  # the floor's fetch that also writes cache and work tree
+# s3rver knows one key pair (lib/models/account.js); moto takes any, so both use it
+S3_KEY = "S3RVER"
 # moto does not check signatures, but answers 403 to a GET with no Authorization at all
 FLOOR_AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, "
               "SignedHeaders=host, Signature=00")
@@ -206,7 +276,9 @@ WORKLOADS = {
     "C": ((2, 3), "200 files of 4 MiB", 200, 4 * MiB, 20, 4 * MiB),
     "D": ((2, 3), "5,000 files of 16 KiB", 5000, 16 * 1024, 500, 16 * 1024),
     "H": ((3,), "10,000 files of 16 B in history (hook cost)", 10000, 16, 2000, 16),
+    "E": ((2,), "1 file of 1 GiB", 1, GiB, 1, 100 * MiB),
 }
+WORKLOAD_STORES = {"E": ("ssh",)}  # workloads measured on some stores only
 ALL_PHASES = ["1", "2", "3"]  # what --phases selects
 PHASE_TITLES = {1: "local", 2: "stores", 3: "workflow through git"}
 
@@ -230,6 +302,12 @@ TARGETS = {
     "one/all": 0.05,  # phase 3: lazy clone of one folder / lazy clone of everything
     "hook_s": 0.5,  # phase 3: lazy pre-push hook alone, push with no data (seconds)
 }
+# Phase 2 targets that hold for one store and workload only (issue 11): lazy/dvc instead of
+# TARGETS["lazy/dvc"], and lazy/floor (push and fetch; fetch against both floors)
+P2_DVC_TARGET = {("s3rver", "D"): 0.75}
+P2_FLOOR_TARGET = {("s3rver", "D"): 2.0, ("s3", "C"): 1.5, ("s3rver", "C"): 1.5,
+                   ("ssh", "C"): 2.0, ("ssh", "E"): 2.0}
+P2_RSS_STORES = ("ssh",)  # git-lazy's push and fetch run under /usr/bin/time -f %M here
 
 
 def log(msg: str) -> None:
@@ -426,48 +504,125 @@ def settle_io(limit: float = 60.0) -> None:
 
 
 def s3_floor(host: str, port: int, bucket: str, prefix: str, n: int, size: int,
-             threads: int = FLOOR_THREADS) -> tuple[float, float]:
-    """PUT n objects of `size` random bytes to http://host:port/bucket/prefixNNNNNN with
-    plain http.client from `threads` threads (one connection each; moto closes it after
-    every answer and http.client reopens it, as any client must), then GET them all back.
-    Returns (PUT seconds, GET seconds); raises on any answer but 200 or a short body."""
-    body = os.urandom(size)
+             threads: int = FLOOR_THREADS, method: str = "PUT", auth: bool = True,
+             dest: Path | None = None) -> float:
+    """PUT (method "PUT") n objects of `size` random bytes to
+    http://host:port/bucket/prefixNNNNNN, or GET them all back (method "GET"), with plain
+    http.client from `threads` threads (one connection each; a server that closes it after
+    every answer, as moto does, makes http.client reopen it, as any client must). With
+    `dest`, every GET body is written twice, to dest/cache/NNNNNN and to
+    dest/work/dNNNN/fNNN.bin (what a tool that fetches into a cache and then checks out
+    writes). `auth` sends FLOOR_AUTH with each GET (moto wants one; s3rver takes
+    anonymous requests and would check a signature). Returns the seconds taken; raises
+    on any answer but 200 or a short body."""
+    body = os.urandom(size) if method == "PUT" else b""
     keys = [f"/{bucket}/{prefix}{i:06d}" for i in range(n)]
+    headers = {"Authorization": FLOOR_AUTH} if auth else {}
 
-    def worker(part: list[str], method: str) -> None:
+    def write(i: int, data: bytes) -> None:
+        work = dest / "work" / f"d{i // 50:04d}"
+        work.mkdir(parents=True, exist_ok=True)
+        for path in (dest / "cache" / f"{i:06d}", work / f"f{i % 50:03d}.bin"):
+            with open(path, "wb") as f:
+                f.write(data)
+
+    def worker(part: list[int]) -> None:
         conn = http.client.HTTPConnection(host, port, timeout=300)
         try:
-            for key in part:
+            for i in part:
                 if method == "PUT":
-                    conn.request("PUT", key, body=body)
+                    conn.request("PUT", keys[i], body=body)
                 else:
-                    conn.request("GET", key, headers={"Authorization": FLOOR_AUTH})
+                    conn.request("GET", keys[i], headers=headers)
                 r = conn.getresponse()
                 data = r.read()
                 if r.status != 200 or (method == "GET" and len(data) != size):
-                    raise RuntimeError(f"{method} {key}: HTTP {r.status}, {len(data)} bytes "
+                    raise RuntimeError(f"{method} {keys[i]}: HTTP {r.status}, {len(data)} bytes "
                                        f"{data[:300]!r}")
+                if dest is not None:
+                    write(i, data)
         finally:
             conn.close()
 
-    def run(method: str) -> float:
-        parts = [p for p in (keys[i::threads] for i in range(threads)) if p]
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(len(parts)) as ex:
-            for f in [ex.submit(worker, p, method) for p in parts]:
-                f.result()
-        return time.perf_counter() - t0
-
-    return run("PUT"), run("GET")
+    if dest is not None:
+        (dest / "cache").mkdir(parents=True, exist_ok=True)
+    parts = [p for p in (list(range(n))[i::threads] for i in range(threads)) if p]
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(len(parts)) as ex:
+        for f in [ex.submit(worker, p) for p in parts]:
+            f.result()
+    return time.perf_counter() - t0
 
 
 def floor_client_main(argv: list[str]) -> int:
-    """`bench.py --s3-floor-client HOST PORT BUCKET PREFIX N SIZE THREADS`: print
-    [put_s, get_s] as JSON."""
-    host, port, bucket, prefix, n, size, threads = argv
+    """`bench.py --s3-floor-client HOST PORT BUCKET PREFIX N SIZE THREADS PUT|GET AUTH
+    [DEST]`: print the seconds the PUTs or GETs took (AUTH: 1 or 0; DEST: write each GET
+    body there twice)."""
+    host, port, bucket, prefix, n, size, threads, method, auth, *dest = argv
     print(json.dumps(s3_floor(host, int(port), bucket, prefix, int(n), int(size),
-                              int(threads))), flush=True)
+                              int(threads), method, auth == "1",
+                              Path(dest[0]) if dest else None)), flush=True)
     return 0
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(ready, proc: subprocess.Popen, what: str, log_file: Path,
+               limit: float = 60.0) -> None:
+    """Poll ready() until it is true; a server process that exits ends the wait at once."""
+    stop = time.monotonic() + limit
+    delay = 0.02
+    while not ready():
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}: "
+                               + log_file.read_text(errors="replace")[-800:])
+        if time.monotonic() > stop:
+            raise RuntimeError(f"{what} not ready within {limit:g} s: "
+                               + log_file.read_text(errors="replace")[-800:])
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+def http_ready(port: int, path: str) -> bool:
+    """True once HEAD http://127.0.0.1:port/path answers 200."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("HEAD", path)
+            return conn.getresponse().status == 200
+        finally:
+            conn.close()
+    except OSError:
+        return False
+
+
+def ssh_ready(port: int) -> bool:
+    """True once the server on port sends its SSH-2.0 banner."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            return s.recv(64).startswith(b"SSH-2.0")
+    except OSError:
+        return False
+
+
+def stop_process(proc: subprocess.Popen | None) -> None:
+    """End a server the benchmark started (its own process group), and reap it."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
 
 
 # --------------------------------------------------------------------------- setup
@@ -523,6 +678,41 @@ def ensure_dvc(tools_dir: Path) -> Path | None:
     return dvc
 
 
+def ensure_dvc_ssh(dvc: Path, limit: float = 300.0) -> bool:
+    """dvc[ssh] (dvc-ssh, asyncssh) in DVC's venv; pip gets `limit` seconds, no more."""
+    py = str(dvc.parent / "python")
+    if sh([py, "-c", "import dvc_ssh"], capture_output=True).returncode == 0:
+        return True
+    log(f"installing dvc[ssh] into {dvc.parent.parent} (at most {limit:g} s) ...")
+    try:
+        r = sh([str(dvc.parent / "pip"), "install", "-q", "dvc[ssh]"], capture_output=True,
+               text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        log(f"  pip install dvc[ssh] did not finish within {limit:g} s")
+        return False
+    if r.returncode != 0:
+        log(f"  pip install dvc[ssh] failed: {(r.stderr or '').strip()[-500:]}")
+    return sh([py, "-c", "import dvc_ssh"], capture_output=True).returncode == 0
+
+
+def ensure_s3rver(tools_dir: Path) -> Path | None:
+    """s3rver 3 from the npm registry into <tools_dir>/s3rver; returns its bin script."""
+    folder = tools_dir / "s3rver"
+    script = folder / "node_modules" / "s3rver" / "bin" / "s3rver.js"
+    if script.exists():
+        return script
+    if not (ensure_apt("nodejs", "node") and ensure_apt("npm", "npm")):
+        return None
+    log(f"installing s3rver@3 into {folder} (npm) ...")
+    folder.mkdir(parents=True, exist_ok=True)
+    r = sh(["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund",
+            "--loglevel=error", "s3rver@3"], capture_output=True, text=True)
+    if r.returncode != 0 or not script.exists():
+        log(f"  npm install s3rver@3 failed: {(r.stderr or '').strip()[-500:]}")
+        return None
+    return script
+
+
 def tool_version(cmd) -> str:
     try:
         r = sh(cmd, capture_output=True, text=True, timeout=60)
@@ -546,7 +736,12 @@ class Bench:
         self.notes: list[str] = []
         self.root = Path(tempfile.mkdtemp(prefix="git-lazy-bench-", dir=args.workdir))
         self.moto = None
-        self.endpoint = None
+        self.endpoints: dict[str, str] = {}  # S3 store -> http://127.0.0.1:PORT
+        self.s3rver: subprocess.Popen | None = None
+        self.sshd: subprocess.Popen | None = None
+        self.ssh: dict = {}  # port, user, key, config of the local sshd
+        self.dvc_ssh = False
+        self.p2_rss: dict[tuple[str, str, str], list[float]] = {}
         self.dvc = None
         self.lazy_ok = False
         self.step_timeout = args.step_timeout or (180 if args.quick else 900)
@@ -561,7 +756,8 @@ class Bench:
         # PYTHONDONTWRITEBYTECODE (set in some sandboxes) would make every start of an
         # editable git-lazy recompile its modules from source: not what users run
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("GIT_", "AWS_", "DVC_")) and k != "PYTHONDONTWRITEBYTECODE"}
+               if not k.startswith(("GIT_", "AWS_", "DVC_", "SSH_"))
+               and k != "PYTHONDONTWRITEBYTECODE"}
         scripts = sysconfig.get_path("scripts")
         path = [scripts, str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")]
         env.update(
@@ -574,8 +770,8 @@ class Bench:
             GIT_LAZY_CACHE_DIR=str(self.root / "lazy-cache"),
             DVC_NO_ANALYTICS="1",
             DVC_SITE_CACHE_DIR=str(self.root / "dvc-site-cache"),
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_ACCESS_KEY_ID=S3_KEY,
+            AWS_SECRET_ACCESS_KEY=S3_KEY,
             AWS_DEFAULT_REGION="us-east-1",
             NO_PROXY="127.0.0.1,localhost",
             no_proxy="127.0.0.1,localhost",
@@ -629,9 +825,10 @@ class Bench:
             raise StepFailed(cmd, cwd, p.returncode, p.stderr, p.stdout)
         return dt
 
-    def record(self, phase, tool, wl, step, runs, store="", info=False, note="", unit="s"):
+    def record(self, phase, tool, wl, step, runs, store="", info=False, note="", unit="s",
+               agg=median):
         runs = [round(r, 4) for r in runs]
-        med = median(runs)
+        med = agg(runs)
         self.results.append(dict(phase=phase, tool=tool, workload=wl.name, store=store,
                                  step=step, value=med, unit=unit, runs=runs, info=info,
                                  note=note))
@@ -672,11 +869,19 @@ class Bench:
         if "rss" in self.selected(1) and not ensure_apt("time", "/usr/bin/time"):
             self.notes.append("/usr/bin/time missing: rss workload skipped")
             self.args.workloads = [w for w in self.args.workloads if w != "rss"]
+        if ("ssh" in self.args.stores and self.selected(2)
+                and not ensure_apt("time", "/usr/bin/time")):
+            self.notes.append("/usr/bin/time missing: no peak RSS of the ssh rows")
         if "dvc" in need and (self.selected(2) or self.selected(3)):
             self.dvc = ensure_dvc(Path(self.args.tools_dir).expanduser())
             if not self.dvc:
                 self.notes.append("dvc could not be installed: dvc skipped")
                 self.tools = [t for t in self.tools if t != "dvc"]
+            elif "ssh" in self.args.stores and self.selected(2):
+                self.dvc_ssh = ensure_dvc_ssh(self.dvc)
+                if not self.dvc_ssh:
+                    self.note("dvc[ssh] did not install (within 300 s) into DVC's venv: "
+                              "DVC is left out of the ssh rows")
         if "lazy" in need:
             # `git lazy --help` would open git's man page; ask the script itself
             p = self.run(["git-lazy", "--help"], self.root, check=False) if shutil.which(
@@ -732,44 +937,142 @@ class Bench:
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()
-        self.endpoint = f"http://127.0.0.1:{port}"
+        self.endpoints["s3"] = f"http://127.0.0.1:{port}"
         self.reset_s3()
-        log(f"moto S3 server on {self.endpoint}")
+        log(f"moto S3 server on {self.endpoints['s3']}")
         return True
 
-    def s3_client(self):
+    def start_s3rver(self) -> bool:
+        """s3rver in its own process (node, --openssl-legacy-provider: without it a listing
+        of more than one page fails) on 127.0.0.1 at a free port, its data dir in the temp
+        dir, the bucket made at start."""
+        if self.s3rver:
+            return True
+        script = ensure_s3rver(Path(self.args.tools_dir).expanduser())
+        if script is None:
+            self.note("s3rver unavailable (node, npm or `npm install s3rver@3` failed): "
+                      "s3rver store skipped")
+            return False
+        data, log_file = self.root / "s3rver-data", self.root / "s3rver.log"
+        data.mkdir()
+        port = free_port()
+        with open(log_file, "wb") as out:
+            self.s3rver = subprocess.Popen(
+                ["node", "--openssl-legacy-provider", str(script), "-d", str(data),
+                 "-a", "127.0.0.1", "-p", str(port), "--configure-bucket", BUCKET, "--silent"],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+        try:
+            wait_until(lambda: http_ready(port, f"/{BUCKET}"), self.s3rver, "s3rver", log_file)
+        except RuntimeError as e:
+            stop_process(self.s3rver)
+            self.s3rver = None
+            self.note(f"s3rver did not start ({e}): s3rver store skipped")
+            return False
+        self.endpoints["s3rver"] = f"http://127.0.0.1:{port}"
+        log(f"s3rver on {self.endpoints['s3rver']} (data in {data})")
+        return True
+
+    def start_sshd(self) -> bool:
+        """OpenSSH's sshd on 127.0.0.1 at a free port (as tests/servers.py's fixture):
+        throwaway host and user keys, key auth only, `Subsystem sftp internal-sftp`.
+        Writes the benchmark HOME's ~/.ssh/config (alias SSH_HOST) and known_hosts, read
+        by git-lazy (paramiko) and, with -F, by sftp (OpenSSH reads the passwd home)."""
+        if self.sshd:
+            return True
+        if not (ensure_apt("openssh-server", "/usr/sbin/sshd")
+                and ensure_apt("openssh-client", "sftp")):
+            self.note("OpenSSH sshd or sftp unavailable: ssh store skipped")
+            return False
+        work = self.root / "sshd"
+        work.mkdir()
+        for name in ("host_ed25519", "user_ed25519"):
+            sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "git-lazy-bench",
+                "-f", str(work / name)], check=True, capture_output=True)
+        (work / "authorized_keys").write_text((work / "user_ed25519.pub").read_text())
+        port = free_port()
+        (work / "sshd_config").write_text(
+            f"ListenAddress 127.0.0.1\nPort {port}\nHostKey {work / 'host_ed25519'}\n"
+            f"PidFile {work / 'sshd.pid'}\nAuthorizedKeysFile {work / 'authorized_keys'}\n"
+            "UsePAM no\nStrictModes no\nPasswordAuthentication no\n"
+            "KbdInteractiveAuthentication no\nPermitRootLogin yes\n"
+            "Subsystem sftp internal-sftp\nLogLevel ERROR\n")
+        if os.geteuid() == 0:
+            Path("/run/sshd").mkdir(mode=0o755, parents=True, exist_ok=True)  # privsep dir
+        log_file = work / "sshd.log"
+        with open(log_file, "wb") as out:
+            self.sshd = subprocess.Popen(
+                ["/usr/sbin/sshd", "-D", "-e", "-f", str(work / "sshd_config")],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+        try:
+            wait_until(lambda: ssh_ready(port), self.sshd, "sshd", log_file)
+        except RuntimeError as e:
+            stop_process(self.sshd)
+            self.sshd = None
+            self.note(f"sshd did not start ({e}): ssh store skipped")
+            return False
+        ssh_dir = Path(self.env["HOME"]) / ".ssh"
+        ssh_dir.mkdir(mode=0o700, exist_ok=True)
+        host_key = " ".join((work / "host_ed25519.pub").read_text().split()[:2])
+        (ssh_dir / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key}\n")
+        user = getpass.getuser()
+        config = ssh_dir / "config"
+        config.write_text(
+            f"Host {SSH_HOST}\n    HostName 127.0.0.1\n    Port {port}\n    User {user}\n"
+            f"    IdentityFile {work / 'user_ed25519'}\n    IdentitiesOnly yes\n"
+            f"    UserKnownHostsFile {ssh_dir / 'known_hosts'}\n    BatchMode yes\n")
+        config.chmod(0o600)
+        self.ssh = dict(port=port, user=user, key=work / "user_ed25519", config=config)
+        log(f"sshd on 127.0.0.1:{port}")
+        return True
+
+    def start_servers(self, stores: list[str]) -> list[str]:
+        """Start the servers the phase-2 stores need (once); returns the stores usable."""
+        start = {"s3": self.start_moto, "s3rver": self.start_s3rver, "ssh": self.start_sshd}
+        ok = []
+        for store in stores:
+            if store != "folder" and not start[store]():
+                continue
+            if store == "s3":
+                self.reset_s3()
+            ok.append(store)
+        return ok
+
+    def s3_client(self, store: str = "s3"):
         import boto3
-        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="testing",
-                            aws_secret_access_key="testing", region_name="us-east-1")
+        return boto3.client("s3", endpoint_url=self.endpoints[store], aws_access_key_id=S3_KEY,
+                            aws_secret_access_key=S3_KEY, region_name="us-east-1")
 
     def reset_s3(self):
         import urllib.request
         urllib.request.urlopen(urllib.request.Request(
-            self.endpoint + "/moto-api/reset", method="POST", data=b"")).read()
-        self.s3_client().create_bucket(Bucket="bench")
+            self.endpoints["s3"] + "/moto-api/reset", method="POST", data=b"")).read()
+        self.s3_client().create_bucket(Bucket=BUCKET)
 
-    def s3_keys(self, prefix: str) -> list[str]:
-        s3 = self.s3_client()
+    def s3_keys(self, store: str, prefix: str) -> list[str]:
+        s3 = self.s3_client(store)
         return [o["Key"]
-                for page in s3.get_paginator("list_objects_v2").paginate(Bucket="bench",
+                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET,
                                                                         Prefix=prefix)
                 for o in page.get("Contents", [])]
 
-    def s3_count(self, prefix: str) -> int:
-        return len(self.s3_keys(prefix))
+    def s3_count(self, store: str, prefix: str) -> int:
+        return len(self.s3_keys(store, prefix))
 
-    def s3_delete(self, prefix: str) -> None:
-        """Delete every object (and unfinished multipart upload) under prefix: moto keeps
-        them in memory."""
-        s3 = self.s3_client()
-        keys = self.s3_keys(prefix)
+    def s3_delete(self, store: str, prefix: str) -> None:
+        """Delete every object (and, on moto, unfinished multipart upload) under prefix:
+        moto keeps them in memory, s3rver in its data dir (s3rver has no
+        ListMultipartUploads)."""
+        s3 = self.s3_client(store)
+        keys = self.s3_keys(store, prefix)
         for i in range(0, len(keys), 1000):
-            s3.delete_objects(Bucket="bench", Delete={
+            s3.delete_objects(Bucket=BUCKET, Delete={
                 "Objects": [{"Key": k} for k in keys[i:i + 1000]], "Quiet": True})
-        for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket="bench",
+        if store != "s3":
+            return
+        for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=BUCKET,
                                                                         Prefix=prefix):
             for u in page.get("Uploads", []):
-                s3.abort_multipart_upload(Bucket="bench", Key=u["Key"], UploadId=u["UploadId"])
+                s3.abort_multipart_upload(Bucket=BUCKET, Key=u["Key"], UploadId=u["UploadId"])
 
     # ---- repo helpers
     def new_repo(self, path: Path, tool: str, env) -> None:
@@ -896,35 +1199,37 @@ class Bench:
                                "not a pointer: the clean filter did not run")
 
     # ------------------------------------------------------------------ phase 2
+    def p2_stores(self, wl: Workload) -> list[str]:
+        """The --stores this workload is measured on (WORKLOAD_STORES limits some)."""
+        return [s for s in self.args.stores if s in WORKLOAD_STORES.get(wl.name, ALL_STORES)]
+
     def phase2(self, wl: Workload, master: Path):
         """Set every tool up once, then run `repeat` rounds, each rep: lazy, dvc, lfs, floor
         (interleaved, so slow drift of the machine hits every tool alike)."""
-        stores = list(self.args.stores)
-        if "s3" in stores and ({"lazy", "dvc"} & set(self.tools)):
-            if not self.start_moto():
-                stores.remove("s3")
-            else:
-                self.reset_s3()
+        stores = self.p2_stores(wl)
+        if {"lazy", "dvc"} & set(self.tools):
+            stores = self.start_servers(stores)
+        else:
+            stores = [s for s in stores if s == "folder"]
         self.p2_runs: dict[tuple[str, str, str], dict] = {}
+        self.p2_rss = {}
         setups = {"lazy": self.p2_setup_lazy, "dvc": self.p2_setup_dvc, "lfs": self.p2_setup_lfs}
         active: list[tuple[str, dict]] = []
         for tool in ("lazy", "dvc", "lfs"):
             if tool not in self.tools or (tool == "lfs" and "folder" not in stores):
                 continue
-            st = setups[tool](wl, master, stores)
+            mine = [s for s in stores if not (tool == "dvc" and s == "ssh" and not self.dvc_ssh)]
+            st = setups[tool](wl, master, mine)
             if st is not None:
                 active.append((tool, st))
-        floor = "s3" in stores and self.moto is not None
         for rep in range(self.repeat):
             log(f"phase 2, workload {wl.name}: repetition {rep + 1}/{self.repeat}")
             t0 = time.perf_counter()
             for tool, st in active:
                 for store in st["stores"]:
                     self.p2_round(tool, st, wl, store, rep)
-            if "folder" in stores:
-                self.p2_round("floor", {"master": master}, wl, "folder", rep)
-            if floor:
-                self.p2_round("floor", {}, wl, "s3", rep)
+            for store in stores:
+                self.p2_round("floor", {"master": master}, wl, store, rep)
             log(f"  repetition {rep + 1} took {time.perf_counter() - t0:.0f} s")
         self.p2_record(wl)
         for _, st in active:
@@ -955,6 +1260,10 @@ class Bench:
                                              key=lambda kv: order.index(kv[0][0])):
             self.record(phase, tool, wl, step, r["runs"], store=store, info=r["info"],
                         note=r["note"])
+        for (tool, store, step), mbs in self.p2_rss.items():
+            self.record(phase, tool, wl, f"{step}: max RSS", mbs, store=store, unit="MB",
+                        agg=max, note="max over the rounds; any one process of the tree")
+        self.p2_rss = {}
 
     def pick_store_root(self) -> Path:
         """Folder stores live on another filesystem than the repos (a tmpfs at /dev/shm
@@ -980,20 +1289,32 @@ class Bench:
         return d
 
     def store_url(self, tool: str, wl: Workload, store: str, rep: int) -> str:
-        """A fresh location per tool, workload and repetition."""
+        """A fresh location per tool, workload and repetition. ssh: a folder on the stores'
+        filesystem, reached through the local sshd (git-lazy by the ~/.ssh/config alias;
+        DVC, whose asyncssh does not read that file, by user, port and keyfile)."""
         if store == "folder":
             return str(self.store_root / f"{tool}-{wl.name}-r{rep}")
-        return f"s3://bench/{tool}-{wl.name}-r{rep}"
+        if store == "ssh":
+            path = self.store_root / f"ssh-{tool}-{wl.name}-r{rep}"
+            if tool == "dvc":
+                return f"ssh://{self.ssh['user']}@127.0.0.1:{self.ssh['port']}{path}"
+            return f"ssh://{SSH_HOST}{path}"
+        return f"s3://{BUCKET}/{tool}-{wl.name}-r{rep}"
 
     @staticmethod
     def s3_prefix(url: str) -> str:
-        return url.removeprefix("s3://bench/").rstrip("/") + "/"
+        return url.removeprefix(f"s3://{BUCKET}/").rstrip("/") + "/"
+
+    @staticmethod
+    def local_path(store: str, url: str) -> Path:
+        """Where a folder or ssh store's files are on this machine."""
+        return Path(url) if store == "folder" else Path(urlsplit(url).path)
 
     def store_objects(self, store: str, url: str, sub: str) -> int:
-        """Objects under <url>/<sub>: files in a folder store, keys in S3."""
-        if store == "folder":
-            return sum(len(f) for _, _, f in os.walk(Path(url) / sub))
-        return self.s3_count(self.s3_prefix(url) + sub + "/")
+        """Objects under <url>/<sub>: files in a folder or ssh store, keys in S3."""
+        if store in S3_STORES:
+            return self.s3_count(store, self.s3_prefix(url) + sub + "/")
+        return sum(len(f) for _, _, f in os.walk(self.local_path(store, url) / sub))
 
     def check_pushed(self, store: str, url: str, sub: str, wl: Workload) -> None:
         """A push that skipped objects (e.g. a tool that remembers an earlier push) fails."""
@@ -1003,10 +1324,10 @@ class Bench:
 
     def drop_store(self, store: str, url: str) -> None:
         """Free a round's store (always, even with --keep: tmpfs and moto hold it in RAM)."""
-        if store == "folder":
-            shutil.rmtree(url, ignore_errors=True)
-        elif self.moto:
-            self.s3_delete(self.s3_prefix(url))
+        if store not in S3_STORES:
+            shutil.rmtree(self.local_path(store, url), ignore_errors=True)
+        elif store in self.endpoints:
+            self.s3_delete(store, self.s3_prefix(url))
 
     def note(self, msg: str) -> None:
         if msg not in self.notes:
@@ -1038,8 +1359,8 @@ class Bench:
     def lazy_remote_add(self, wl: Workload, store: str, rep: int) -> list[str]:
         cmd = ["git", "lazy", "remote", "add", f"{store}-r{rep}",
                self.store_url("lazy", wl, store, rep)]
-        if store == "s3":
-            cmd += ["--endpoint", self.endpoint]
+        if store in S3_STORES:
+            cmd += ["--endpoint", self.endpoints[store]]
         return cmd + ["--local"]
 
     def p2_setup_lazy(self, wl: Workload, master: Path, stores: list[str]) -> dict | None:
@@ -1078,8 +1399,8 @@ class Bench:
         rdir = st["base"] / f"r{rep}-{store}"
         try:
             self._step = "push"
-            t = self.timed(["git", "lazy", "push", f"{store}-r{rep}", "--all"],
-                           st["src"], st["env"])
+            t = self.timed_rss(["git", "lazy", "push", f"{store}-r{rep}", "--all"],
+                               st["src"], st["env"], store, "push", st["base"])
             self.check_pushed(store, url, "objects", wl)
             self.lap("lazy", wl, store, "push", t, rep)
             if store == "folder":
@@ -1094,12 +1415,26 @@ class Bench:
             if (clone / wl.relpaths()[0]).stat().st_size > 1024:
                 self.note(f"git-lazy {wl.name}/{store}: clone was not made of "
                           "pointer files before fetch (cache not empty?)")
-            t = self.timed(["git", "lazy", "fetch", "--all"], clone, cenv)
+            t = self.timed_rss(["git", "lazy", "fetch", "--all"], clone, cenv, store, "fetch",
+                               rdir)
             verify_tree(clone, wl)
             self.lap("lazy", wl, store, "fetch", t, rep)
         finally:
             self.rm(rdir)
             self.drop_store(store, url)
+
+    def timed_rss(self, cmd, cwd, env, store: str, step: str, scratch: Path) -> float:
+        """self.timed(cmd); on the P2_RSS_STORES the command runs under `/usr/bin/time -f
+        %M` and the peak RSS (MB) of its process tree (the largest single process: the
+        ru_maxrss of reaped children) is kept for git-lazy's `<step>: max RSS` row."""
+        if store not in P2_RSS_STORES or not os.path.exists("/usr/bin/time"):
+            return self.timed(cmd, cwd, env)
+        out = scratch / f"rss-{step}"
+        t = self.timed(["/usr/bin/time", "-f", "%M", "-o", out, *cmd], cwd, env)
+        self.p2_rss.setdefault(("lazy", store, step), []).append(
+            int(out.read_text().split()[-1]) / 1024)
+        out.unlink()
+        return t
 
     def note_hardlinks(self, tool, wl, objects: Path):
         for dirpath, _, files in os.walk(objects):
@@ -1138,8 +1473,11 @@ class Bench:
                     name = f"{store}-r{rep}"
                     self.run([dvc, "remote", "add", name, self.store_url("dvc", wl, store, rep)],
                              src, env)
-                    if store == "s3":
-                        self.run([dvc, "remote", "modify", name, "endpointurl", self.endpoint],
+                    if store in S3_STORES:
+                        self.run([dvc, "remote", "modify", name, "endpointurl",
+                                  self.endpoints[store]], src, env)
+                    elif store == "ssh":
+                        self.run([dvc, "remote", "modify", name, "keyfile", self.ssh["key"]],
                                  src, env)
                 ok.append(store)
             except StepFailed as e:
@@ -1247,8 +1585,10 @@ class Bench:
     def p2_round_floor(self, st: dict, wl: Workload, store: str, rep: int) -> None:
         if store == "folder":
             self.p2_folder_floor(st["master"], wl, rep)
+        elif store == "ssh":
+            self.p2_ssh_floor(st["master"], wl, rep)
         else:
-            self.p2_s3_floor(wl, rep)
+            self.p2_s3_floor(wl, store, rep)
 
     def p2_folder_floor(self, master: Path, wl: Workload, rep: int) -> None:
         """What the filesystems allow with no tool: push = one `cp -r` of the data into
@@ -1270,26 +1610,74 @@ class Bench:
             shutil.rmtree(stored, ignore_errors=True)
             self.rm(local)
 
-    def p2_s3_floor(self, wl: Workload, rep: int) -> None:
-        """What the moto server allows with no SDK: the workload's object count and size
-        PUT, then GET, by plain http.client from FLOOR_THREADS threads, in a process of
-        its own (in this one it would fight moto's threads for the GIL)."""
-        store = "s3"
+    def p2_s3_floor(self, wl: Workload, store: str, rep: int) -> None:
+        """What the S3 server allows with no SDK: the workload's object count and size
+        PUT, then GET (bodies dropped), then GET again writing every body twice (cache +
+        work tree), by plain http.client from FLOOR_THREADS threads, each pass in a process
+        of its own (in this one it would fight moto's threads for the GIL) that times
+        itself, each after settle_io like every timed step."""
         prefix = f"floor-{wl.name}-r{rep}/"
-        host, port = self.endpoint.removeprefix("http://").rsplit(":", 1)
+        host, port = self.endpoints[store].removeprefix("http://").rsplit(":", 1)
+        auth = "1" if store == "s3" else "0"
+        dest = self.root / f"floor-{wl.name}-r{rep}-{store}"
+        note = f"{FLOOR_THREADS} threads, http.client, no SDK"
+        try:
+            for step, method, extra in (("push", "PUT", []), ("fetch", "GET", []),
+                                        (FETCH_WRITES, "GET", [dest])):
+                self._step = step
+                settle_io()
+                p = self.run([sys.executable, Path(__file__).resolve(), FLOOR_CLIENT, host, port,
+                              BUCKET, prefix, wl.n, wl.size, FLOOR_THREADS, method, auth,
+                              *extra], self.root)
+                t = json.loads(p.stdout.strip().splitlines()[-1])
+                if method == "PUT" and self.s3_count(store, prefix) < wl.n:
+                    raise VerifyFailed(f"the floor's PUTs left fewer than {wl.n} objects")
+                what = {"push": "PUT", "fetch": "GET",
+                        FETCH_WRITES: "GET, each body written to a cache and a work tree"}
+                self.lap("floor", wl, store, step, t, rep, info=True,
+                         note=f"{note} ({what[step]})")
+        finally:
+            shutil.rmtree(dest, ignore_errors=True)
+            self.s3_delete(store, prefix)
+
+    def sftp(self, batch: str, scratch: Path, name: str) -> list:
+        """The command that runs OpenSSH's sftp in batch mode (-b) against the local sshd
+        with the benchmark's ssh config (-F); the batch file is written now, untimed."""
+        f = scratch / f"{name}.sftp"
+        f.write_text(batch)
+        return ["sftp", "-q", "-F", self.ssh["config"], "-b", f, SSH_HOST]
+
+    def p2_ssh_floor(self, master: Path, wl: Workload, rep: int) -> None:
+        """What the sshd allows with no tool: OpenSSH's own sftp in batch mode. push =
+        `put -r` of the data into a folder the sshd serves; fetch = `get -r` of it into a
+        cache dir (sftp must write what it gets: one write); fetch + writes = that plus
+        `cp -r` of the cache into a work dir (each timed after settle_io)."""
+        store = "ssh"
+        stored = self.store_root / f"ssh-floor-{wl.name}-r{rep}"
+        local = self.root / f"floor-{wl.name}-r{rep}-ssh"
+        local.mkdir()
         try:
             self._step = "push"
-            settle_io()
-            p = self.run([sys.executable, Path(__file__).resolve(), FLOOR_CLIENT, host, port,
-                          "bench", prefix, wl.n, wl.size, FLOOR_THREADS], self.root)
-            put_s, get_s = json.loads(p.stdout.strip().splitlines()[-1])
-            if self.s3_count(prefix) < wl.n:
-                raise VerifyFailed(f"the floor's PUTs left fewer than {wl.n} objects")
-            note = f"{FLOOR_THREADS} threads, http.client, no SDK"
-            self.lap("floor", wl, store, "push", put_s, rep, info=True, note=note + " (PUT)")
-            self.lap("floor", wl, store, "fetch", get_s, rep, info=True, note=note + " (GET)")
+            put = self.sftp(f'put -r "{master / "data"}" "{stored}"\n', local, "put")
+            t = self.timed(put, self.root)
+            if count_files(stored) < wl.n:
+                raise VerifyFailed(f"sftp put -r left fewer than {wl.n} files in {stored}")
+            note = "OpenSSH sftp -b"
+            self.lap("floor", wl, store, "push", t, rep, info=True, note=f"{note} (put -r)")
+            self._step = "fetch"
+            get = self.sftp(f'get -r "{stored}" "{local / "cache"}"\n', local, "get")
+            t = self.timed(get, self.root)
+            if count_files(local / "cache") < wl.n:
+                raise VerifyFailed(f"sftp get -r left fewer than {wl.n} files")
+            self.lap("floor", wl, store, "fetch", t, rep, info=True,
+                     note=f"{note} (get -r into a cache dir)")
+            self._step = FETCH_WRITES
+            t += self.timed(["cp", "-r", local / "cache", local / "work"], self.root)
+            self.lap("floor", wl, store, FETCH_WRITES, t, rep, info=True,
+                     note="the get -r + cp -r of it into a work dir")
         finally:
-            self.s3_delete(prefix)
+            shutil.rmtree(stored, ignore_errors=True)
+            self.rm(local)
 
 
     # ------------------------------------------------------------------ phase 3
@@ -1298,8 +1686,10 @@ class Bench:
         dvc, lfs, floor) a timed `git push` to a fresh bare repo + fresh store, then
         timed clones of it (everything; for D also one folder). H: the cost of a push
         that adds no data, in repositories whose history already holds wl.n data files."""
-        if "s3" in self.args.stores:
-            self.note("phase 3 runs on the folder store only (s3 is measured in phase 2)")
+        others = [s for s in self.args.stores if s != "folder"]
+        if others:
+            self.note(f"phase 3 runs on the folder store only ({', '.join(others)}: "
+                      "measured in phase 2)")
         if "folder" not in self.args.stores:
             self.note("phase 3 skipped: it needs the folder store (--stores)")
             return
@@ -1724,6 +2114,10 @@ class Bench:
             if name == "rss":
                 self.rss(wl)
                 continue
+            if phases == [2] and not self.p2_stores(wl):
+                self.note(f"workload {name} skipped: it runs on "
+                          f"{', '.join(WORKLOAD_STORES[name])} only (--stores)")
+                continue
             if phases == [1] and not ({"lazy", "lfs", "git"} & set(self.tools)):
                 continue
             master = self.root / f"master-{name}"
@@ -1740,9 +2134,10 @@ class Bench:
     def ratios(self) -> list[dict]:
         out = []
 
-        def add(label, num, den, target, wl, note="", floor=None, phase=None, step=None):
+        def add(label, num, den, target, wl, note="", floor=None, phase=None, step=None,
+                **extra):
             r = dict(label=label, workload=wl, target=target, num=num, den=den, note=note,
-                     floor=floor / den if floor is not None and den else None)
+                     floor=floor / den if floor is not None and den else None, **extra)
             if phase:
                 r.update(phase=phase, step=step)
             if num is None or den is None or den == 0:
@@ -1763,18 +2158,37 @@ class Bench:
         if "rss" in self.selected(1):
             v = self.get("lazy", "rss", "git add: max RSS, git+filter")
             r = dict(label="lazy peak RSS (MB, git+filter)", workload="rss",
-                     target=TARGETS["rss_mb"], num=v, den=None, ratio=v,
+                     target=TARGETS["rss_mb"], num=v, den=None, ratio=v, unit="MB",
                      verdict="n/a" if v is None else ("PASS" if v < TARGETS["rss_mb"] else "MISS"))
             out.append(r)
         for w in self.selected(2):
-            for store in self.args.stores:
+            stores = [s for s in self.args.stores if s in WORKLOAD_STORES.get(w, ALL_STORES)]
+            for store in stores:
                 for step in ("push", "fetch"):
-                    add(f"lazy/dvc {step} [{store}]", self.get("lazy", w, step, store),
-                        self.get("dvc", w, step, store), TARGETS["lazy/dvc"], w,
-                        floor=self.get("floor", w, step, store))
-            for step in ("push", "fetch"):
-                add(f"lazy/lfs {step} [folder]", self.get("lazy", w, step, "folder"),
-                    self.get("lfs", w, step, "folder"), TARGETS["lazy/lfs"], w)
+                    lazy = self.get("lazy", w, step, store, 2)
+                    kw = dict(store=store, p2step=step)
+                    add(f"lazy/dvc {step} [{store}]", lazy, self.get("dvc", w, step, store, 2),
+                        P2_DVC_TARGET.get((store, w), TARGETS["lazy/dvc"]), w,
+                        floor=self.get("floor", w, step, store, 2), **kw)
+                    target = P2_FLOOR_TARGET.get((store, w))
+                    add(f"lazy/floor {step} [{store}]", lazy,
+                        self.get("floor", w, step, store, 2), target, w, **kw)
+                    writes = self.get("floor", w, FETCH_WRITES, store, 2)
+                    if step == "fetch" and writes is not None:
+                        add(f"lazy/floor+writes {step} [{store}]", lazy, writes, target, w,
+                            **kw)
+                    if store in P2_RSS_STORES:
+                        v = self.get("lazy", w, f"{step}: max RSS", store, 2)
+                        out.append(dict(
+                            label=f"lazy {step} peak RSS (MB) [{store}]", workload=w,
+                            target=TARGETS["rss_mb"], num=v, den=None, ratio=v, unit="MB",
+                            verdict="n/a" if v is None else
+                            ("PASS" if v < TARGETS["rss_mb"] else "MISS"), **kw))
+            if "folder" in stores:
+                for step in ("push", "fetch"):
+                    add(f"lazy/lfs {step} [folder]", self.get("lazy", w, step, "folder", 2),
+                        self.get("lfs", w, step, "folder", 2), TARGETS["lazy/lfs"], w,
+                        store="folder", p2step=step)
         for w in self.selected(3):
             for step in self.p3_steps(w):
                 lazy, lfs, dvc, floor = (self.get(t, w, step, "folder", phase=3)
@@ -1837,15 +2251,15 @@ class Bench:
         ratios = [r for r in ratios if r.get("phase") != 3]
         tab = []
         for r in ratios:
-            if r["workload"] == "rss":
+            if r.get("unit") == "MB":
                 val = "-" if r["ratio"] is None else f"{r['ratio']:.1f} MB"
                 tgt = f"< {r['target']:g} MB"
             else:
                 val = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
-                tgt = f"<= {r['target']:g}"
+                tgt = "-" if r["target"] is None else f"<= {r['target']:g}"
             fl = r.get("floor")
-            fl = "" if fl is None else f"{fl:.2f}" + (" (target out of reach)"
-                                                      if fl > r["target"] else "")
+            fl = "" if fl is None else f"{fl:.2f}" + (
+                " (target out of reach)" if r["target"] is not None and fl > r["target"] else "")
             tab.append([r["label"], r["workload"], val, tgt, r["verdict"], fl])
         if tab:
             P("")
@@ -1856,8 +2270,13 @@ class Bench:
               "here. Floor:")
             P("  folder = cp -r of the data (push) and cp -r twice, into a cache and a work "
               "dir (fetch);")
-            P(f"  s3 = the same objects PUT/GET by plain http.client from {FLOOR_THREADS} "
-              "threads, no SDK.")
+            P(f"  s3, s3rver = the same objects PUT/GET by plain http.client from "
+              f"{FLOOR_THREADS} threads, no SDK;")
+            P("  ssh = OpenSSH's sftp -b: put -r (push), get -r into a cache dir (fetch).")
+            P(f"  floor+writes ({FETCH_WRITES}): s3 GETs writing each body to a cache and a "
+              "work tree; ssh get -r + cp -r into a work dir.")
+        if any(r.get("store") for r in ratios):
+            self.report_p2(P, ratios)
         if p3:
             self.report_p3(P, p3)
         if self.notes:
@@ -1887,6 +2306,40 @@ class Bench:
                         failures=self.failures)
             Path(self.args.json).write_text(json.dumps(data, indent=2) + "\n")
             log(f"wrote {self.args.json}")
+
+    def report_p2(self, P, ratios: list[dict]) -> None:
+        """Phase 2 at a glance: one row per workload, store and step, the medians of every
+        tool and floor, the ratios (with the verdict where a target exists), lazy's RSS."""
+        P("")
+        P("Phase 2 summary (medians; ratios git-lazy / other, verdict where a target exists)")
+
+        def secs(v):
+            return "-" if v is None else f"{v:.3f}"
+
+        def cell(r):
+            if r is None or r["ratio"] is None:
+                return "-"
+            v = f"{r['ratio']:.1f}" if r.get("unit") == "MB" else f"{r['ratio']:.2f}"
+            return v + ("" if r["verdict"] == "info" else f" {r['verdict']}")
+
+        tab = []
+        for w in self.selected(2):
+            stores = [s for s in self.args.stores if s in WORKLOAD_STORES.get(w, ALL_STORES)]
+            for store in stores:
+                for step in ("push", "fetch"):
+                    by = {r["label"].split(" [", 1)[0]: r for r in ratios
+                          if r["workload"] == w and r.get("store") == store
+                          and r.get("p2step") == step}
+                    tab.append([w, store, step] + [
+                        secs(self.get(t, w, st, store, 2)) for t, st in
+                        (("lazy", step), ("dvc", step), ("lfs", step), ("floor", step),
+                         ("floor", FETCH_WRITES if step == "fetch" else "-"))]
+                        + [cell(by.get(f"lazy/{k} {step}")) for k in
+                           ("dvc", "lfs", "floor", "floor+writes")]
+                        + [cell(by.get(f"lazy {step} peak RSS (MB)"))])
+        P(table(["wl", "store", "step", "git-lazy s", "dvc s", "git-lfs s", "floor s",
+                 "floor+writes s", "lazy/dvc", "lazy/lfs", "lazy/floor", "lazy/floor+wr",
+                 "lazy RSS MB"], tab))
 
     def ran_workloads(self) -> list[str]:
         return [n for n in self.args.workloads if any(n in self.selected(p) for p in (1, 2, 3))]
@@ -1939,6 +2392,8 @@ class Bench:
                 self.moto.stop()
             except Exception:
                 pass
+        stop_process(self.s3rver)
+        stop_process(self.sshd)
         if self.args.keep:
             log(f"kept {self.root}" + (f" and {self.store_root}" if self.store_root else ""))
         else:
@@ -1982,8 +2437,9 @@ def main(argv=None):
                          "clone of one folder, pre-push hook cost); default all")
     ap.add_argument("--workloads", type=csv_list(list(WORKLOADS)), default=list(WORKLOADS),
                     help="A,B,rss (phase 1), C,D (phases 2 and 3), H (phase 3); default all")
-    ap.add_argument("--stores", type=csv_list(["folder", "s3"]), default=["folder", "s3"],
-                    help="phase 2 stores: folder,s3 (default both); phase 3 uses folder")
+    ap.add_argument("--stores", type=csv_list(ALL_STORES), default=list(ALL_STORES),
+                    help="phase 2 stores: folder,s3 (moto),s3rver,ssh (default all); "
+                         "phase 3 uses folder")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of each cheap step and of every phase-2/3 push/fetch/clone "
                          "(median)")
