@@ -220,7 +220,7 @@ def migrate_import(includes: tuple[str, ...], everything: bool, quiet: bool) -> 
 @click.option("-q", "--quiet", is_flag=True, help="No progress.")
 def migrate_from_lfs(quiet: bool) -> None:
     """Adopt a git-lfs repository as it is: rules, objects and filter (no commit changes)."""
-    from .ops.migrate import from_lfs
+    from .ops.from_lfs import from_lfs
 
     result = from_lfs(_context(), progress=_progress("Copying git-lfs objects", quiet))
     click.echo(f"Copied {result.copied} git-lfs object(s) ({human(result.bytes)}) into the cache; "

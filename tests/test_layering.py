@@ -117,7 +117,8 @@ LAYERS = [
     {"sync"},
     {"hooks", "ops", "ops.install", "ops.track", "ops.remote", "ops.ls_files", "ops.checkout",
      "ops.push", "ops.fetch", "ops.pull", "ops.status", "ops.clone", "ops.log", "ops.used_by", "ops.copy", "ops.prune", "ops.migrate", "ops.fsck",
-     "reader"},
+     "ops.migrate_git", "ops.migrate_rewrite", "ops.from_lfs", "ops.fsck_report", "ops.fsck_local",
+     "ops.fsck_stores", "reader"},
     {"api", "cli", "fs"},
     {"__main__", "__init__"},
 ]
