@@ -2277,7 +2277,7 @@ class Bench:
               "work tree; ssh get -r + cp -r into a work dir.")
         if any(r.get("store") for r in ratios):
             self.report_p2(P, ratios)
-        if p3:
+        if p3 and any(r["phase"] == 3 for r in self.results):
             self.report_p3(P, p3)
         if self.notes:
             P("")
