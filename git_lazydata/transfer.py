@@ -147,8 +147,10 @@ def default_jobs(sources: Sequence[Source], dest: Destination, pointers: Sequenc
     store end each object with fsyncs, which wait on the disk: there the waits overlap
     (300 objects of 16 KiB on a busy ext4 disk: 57 s on one thread, 29 s on eight).
     """
-    if not all(_is_local(end) for end in (dest, *sources)) or getattr(dest, "durable_uploads", False):
-        return DEFAULT_JOBS
+    ends = (dest, *sources)
+    if not all(_is_local(end) for end in ends) or getattr(dest, "durable_uploads", False):
+        # A store may ask for fewer (SSH: memory per stream).
+        return min([DEFAULT_JOBS, *(end.parallel_transfers for end in ends if hasattr(end, "parallel_transfers"))])
     big = sum(1 for p in pointers if p.size >= LOCAL_PARALLEL_SIZE)
     return 2 if big * 2 >= len(pointers) else 1
 
