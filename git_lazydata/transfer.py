@@ -149,7 +149,9 @@ def default_jobs(sources: Sequence[Source], dest: Destination, pointers: Sequenc
     """
     ends = (dest, *sources)
     if not all(_is_local(end) for end in ends) or getattr(dest, "durable_uploads", False):
-        # A store may ask for fewer (SSH: memory per stream).
+        if not any(p.size >= LOCAL_PARALLEL_SIZE for p in pointers):
+            return DEFAULT_JOBS
+        # A store may ask for fewer streams of big objects (SSH: memory per stream).
         return min([DEFAULT_JOBS, *(end.parallel_transfers for end in ends if hasattr(end, "parallel_transfers"))])
     big = sum(1 for p in pointers if p.size >= LOCAL_PARALLEL_SIZE)
     return 2 if big * 2 >= len(pointers) else 1

@@ -255,8 +255,10 @@ class S3Store:
                                           keys.get("aws_session_token"))
             else:
                 credentials = session.get_credentials()
+            # The client's own HTTP session (a private attribute, hence the fallback).
+            http = getattr(getattr(client, "_endpoint", None), "http_session", None)
             self._wire = Wire(client.meta.endpoint_url, self.bucket, client.meta.region_name, credentials,
-                              pool=HEAD_THREADS, connect_timeout=10, read_timeout=60)
+                              http=http, pool=HEAD_THREADS, connect_timeout=10, read_timeout=60)
         return client
 
     def _fail(self, exc: Exception, what: str, *, head: bool = False) -> LazyError:

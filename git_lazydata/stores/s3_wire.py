@@ -29,6 +29,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from botocore.httpsession import URLLib3Session
 from botocore.response import StreamingBody
+from botocore.utils import get_environ_proxies
 
 __all__ = ["Wire"]
 
@@ -39,16 +40,24 @@ _MESSAGE = re.compile(rb"<Message>([^<]{0,300})</Message>")
 class Wire:
     """Signed requests for single objects of one bucket, over kept-alive connections."""
 
-    def __init__(self, endpoint: str, bucket: str, region: str, credentials: Any,
-                 *, pool: int, connect_timeout: float, read_timeout: float) -> None:
-        """``credentials``: botocore Credentials (perhaps refreshable), or None for anonymous requests."""
+    def __init__(self, endpoint: str, bucket: str, region: str, credentials: Any, *, http: Any = None,
+                 pool: int, connect_timeout: float, read_timeout: float) -> None:
+        """``credentials``: botocore Credentials (perhaps refreshable), or None for anonymous requests.
+
+        ``http``: the client's own HTTP session, so that requests share its connection
+        pool, proxies, certificate bundle and timeouts; without one, a session of our own
+        with the environment's proxies.
+        """
         self._base = f"{endpoint.rstrip('/')}/{quote(bucket, safe='')}/"
         self._region = region
         self._credentials = credentials
+        self._own = http is None
         # TCP_NODELAY, as botocore's client sets it: without it a request whose headers and
         # body go out in two writes waits for the server's delayed ACK (40 ms on Linux).
-        self._http = URLLib3Session(timeout=(connect_timeout, read_timeout), max_pool_connections=pool,
-                                    socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        self._http = http or URLLib3Session(
+            timeout=(connect_timeout, read_timeout), max_pool_connections=pool,
+            proxies=get_environ_proxies(endpoint),
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
 
     def _send(self, operation: str, method: str, key: str, headers: dict[str, str], *,
               body: bytes | None = None, payload_sha256: str = "UNSIGNED-PAYLOAD",
@@ -102,5 +111,6 @@ class Wire:
         return StreamingBody(response.raw, int(headers.get("content-length", "0"))), headers
 
     def close(self) -> None:
-        """Close the pooled connections."""
-        self._http.close()
+        """Close the pooled connections (the client closes its own session)."""
+        if self._own:
+            self._http.close()

@@ -57,10 +57,11 @@ __all__ = ["POOL_SIZE", "READ_WINDOW", "SSHStore"]
 
 #: SFTP channels per store (OpenSSH allows 10 sessions per connection by default).
 POOL_SIZE = 8
-#: Transfers the engine runs at once by default. Each stream holds READ_WINDOW and the
-#: buffers of paramiko's packets, spread over the allocator's per-thread arenas: 200
-#: objects of 4 MiB peaked at 200 MB on 8 streams and 130 MB on 4, which lose little
-#: speed once the channel window no longer stalls them (CHANNEL_WINDOW).
+#: Transfers of big objects the engine runs at once by default (small ones: 8). Each
+#: stream holds READ_WINDOW and the buffers of paramiko's packets, spread over the
+#: allocator's per-thread arenas: 200 objects of 4 MiB peaked at 200 MB on 8 streams
+#: and 130 MB on 4, which lose little speed once the channel window no longer stalls
+#: them (CHANNEL_WINDOW).
 PARALLEL_TRANSFERS = 4
 #: Bytes of each piece a read-ahead hands over. paramiko builds a piece from its 32 KiB
 #: replies by appending to a bytes object, which copies the piece over and over: a
