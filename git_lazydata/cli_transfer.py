@@ -61,14 +61,19 @@ def push(store: str | None, revs: tuple[str, ...], all_refs: bool, jobs: int | N
 
     result = run(context(), store, list(revs), all_refs=all_refs, jobs=jobs,
                  progress=progress(f"Uploading to {store or 'the default store'}", quiet))
+    _render_sent(result, "Uploaded", "uploaded", quiet)
+
+
+def _render_sent(result: SyncResult, done: str, verb: str, quiet: bool) -> None:
+    """Warnings, then "<done> N object(s) (size) to STORE; M already there.", then each failure."""
     warn(result.warnings)
     if not quiet:
         click.echo(
-            f"Uploaded {len(result.transfer.done)} object(s) ({human(result.transfer.bytes)}) to {result.store}; "
+            f"{done} {len(result.transfer.done)} object(s) ({human(result.transfer.bytes)}) to {result.store}; "
             f"{len(result.transfer.present)} already there.",
             err=True,
         )
-    _failures(result, f"uploaded to {result.store}")
+    _failures(result, f"{verb} to {result.store}")
 
 
 def _render_fetch(result: SyncResult, quiet: bool) -> None:
@@ -166,11 +171,4 @@ def copy(source: str, dest: str, revs: tuple[str, ...], all_refs: bool, jobs: in
         raise LazyError("use --rev or --all, not both")
     result = run(context(), source, dest, list(revs), all_refs=all_refs, jobs=jobs,
                  progress=progress(f"Copying {source} to {dest}", quiet))
-    warn(result.warnings)
-    if not quiet:
-        click.echo(
-            f"Copied {len(result.transfer.done)} object(s) ({human(result.transfer.bytes)}) to {result.store}; "
-            f"{len(result.transfer.present)} already there.",
-            err=True,
-        )
-    _failures(result, f"copied to {result.store}")
+    _render_sent(result, "Copied", "copied", quiet)

@@ -57,27 +57,14 @@ class StoreRecord:
 
     def known(self, oids: Iterable[str]) -> set[str]:
         """Return the oids among ``oids`` that the store is known to hold."""
-        wanted = list(dict.fromkeys(oids))
-        db = self._connect() if wanted else None
-        if db is None:
-            return set()
-        import sqlite3
-
-        found: set[str] = set()
-        try:
-            for i in range(0, len(wanted), _BATCH):
-                part = wanted[i : i + _BATCH]
-                marks = ",".join("?" * len(part))
-                rows = db.execute(
-                    f"SELECT oid FROM present WHERE store = ? AND oid IN ({marks})", (self.store, *part)
-                )
-                found.update(row[0] for row in rows)
-        except sqlite3.Error:
-            return set()
-        return found
+        return self._select("SELECT oid FROM present WHERE store = ? AND oid IN ({})", oids, self.store)
 
     def in_any_store(self, oids: Iterable[str]) -> set[str]:
         """Return the oids among ``oids`` that any store at all is known to hold (not only this one)."""
+        return self._select("SELECT DISTINCT oid FROM present WHERE oid IN ({})", oids)
+
+    def _select(self, query: str, oids: Iterable[str], *first: str) -> set[str]:
+        """Run ``query`` (its ``{}`` becomes the placeholders of a batch of oids) over all of ``oids``."""
         wanted = list(dict.fromkeys(oids))
         db = self._connect() if wanted else None
         if db is None:
@@ -88,8 +75,7 @@ class StoreRecord:
         try:
             for i in range(0, len(wanted), _BATCH):
                 part = wanted[i : i + _BATCH]
-                marks = ",".join("?" * len(part))
-                rows = db.execute(f"SELECT DISTINCT oid FROM present WHERE oid IN ({marks})", part)
+                rows = db.execute(query.format(",".join("?" * len(part))), (*first, *part))
                 found.update(row[0] for row in rows)
         except sqlite3.Error:
             return set()

@@ -62,9 +62,8 @@ from __future__ import annotations
 
 from ..context import Context
 from ..progress import Progress
-from ..repo import Entry
 from ..stores import Store
-from ..sync import open_remote
+from ..sync import entry_paths, open_remote
 from .fsck_local import check_cache, references
 from .fsck_report import (
     CORRUPT,
@@ -87,15 +86,6 @@ __all__ = [
 ]
 
 
-def _paths(entries: list[Entry]) -> dict[str, list[bytes]]:
-    paths: dict[str, list[bytes]] = {}
-    for entry in entries:
-        named = paths.setdefault(entry.pointer.oid, [])
-        if entry.path not in named:
-            named.append(entry.path)
-    return paths
-
-
 def fsck(ctx: Context, *, pointers: bool = False, remote: bool = False, read_data: bool = False,
          repair: bool = False, all_refs: bool = False,
          progress: ProgressFactory | None = None) -> FsckResult:
@@ -109,7 +99,7 @@ def fsck(ctx: Context, *, pointers: bool = False, remote: bool = False, read_dat
     remote = remote or read_data
     result = FsckResult()
     entries = references(ctx, all_refs, pointers, result)
-    paths = _paths(entries)
+    paths = entry_paths(entries)
     good, bad = check_cache(ctx, result, make_progress("Checking the cache"))
 
     # The size each object must have: a verified cached copy proves it; else the pointer says.

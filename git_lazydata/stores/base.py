@@ -21,7 +21,7 @@ from ..hashing import VerifyingReader
 __all__ = [
     "CHUNK", "FORMAT", "MARKER", "STALE_TEMP_SECONDS", "SWEEP_SIZE", "FileSource",
     "ProgressFn", "RangeReader", "Source", "check_format", "check_range", "open_range", "parallel",
-    "retry_after", "temp_name", "verifying",
+    "retry_after", "seek_range", "temp_name", "verifying",
 ]
 
 T = TypeVar("T")
@@ -80,6 +80,13 @@ def open_range(path: str, start: int = 0, end: int | None = None, *, where: str 
     f = open(path, "rb")  # noqa: SIM115 - closed by the caller, or by the RangeReader
     if start == 0 and end is None:
         return f
+    length = seek_range(f, start, end)
+    reader = RangeReader(f.read, length, on_close=f.close, where=where or path)
+    return reader  # type: ignore[return-value]
+
+
+def seek_range(f: BinaryIO, start: int, end: int | None) -> int:
+    """Move the open file ``f`` to ``start``; return how many bytes of ``[start, end)`` it holds (closed on error)."""
     try:
         size = os.fstat(f.fileno()).st_size
         stop = size if end is None else min(end, size)
@@ -87,8 +94,7 @@ def open_range(path: str, start: int = 0, end: int | None = None, *, where: str 
     except BaseException:
         f.close()
         raise
-    reader = RangeReader(f.read, max(0, stop - start), on_close=f.close, where=where or path)
-    return reader  # type: ignore[return-value]
+    return max(0, stop - start)
 
 
 def check_range(start: int, end: int | None) -> None:

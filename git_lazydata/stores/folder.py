@@ -30,6 +30,7 @@ from .base import (
     Source,
     check_format,
     check_range,
+    seek_range,
     verifying,
 )
 from .urls import StoreURL
@@ -134,22 +135,14 @@ class FolderStore:
             raise ObjectMissing(oid, str(self.url)) from exc
         except OSError as exc:
             raise self._error(exc, f"cannot open {oid}") from exc
-        try:
-            size = os.fstat(f.fileno()).st_size
-            stop = size if end is None else min(end, size)
-            f.seek(start)
-        except BaseException:
-            f.close()
-            raise
+        length = seek_range(f, start, end)
 
         def fail(exc: BaseException) -> LazyError:
             if isinstance(exc, OSError):
                 return self._error(exc, f"cannot read {oid}")
             return StoreError(f"{self.url}: cannot read {oid}: {exc}")
 
-        return RangeReader(
-            f.read, max(0, stop - start), on_error=fail, on_close=f.close, where=str(self.url)
-        )
+        return RangeReader(f.read, length, on_error=fail, on_close=f.close, where=str(self.url))
 
     def list(self) -> Iterator[tuple[str, int]]:
         """Yield (oid, size) of every object in the store; other names are reported in ``warnings``."""
