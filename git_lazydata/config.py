@@ -19,9 +19,10 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .gitcmd import git
+from .settings import parse_size
 from .stores.urls import StoreURL, parse_store_url
 
-__all__ = ["LazyConfig", "Remote", "load_config", "parse_size", "pathspecs"]
+__all__ = ["LazyConfig", "Remote", "load_config", "pathspecs"]
 
 LAZYCONFIG = ".lazyconfig"
 _TOP_KEYS = {"remote", "fetchinclude", "fetchexclude"}
@@ -115,23 +116,6 @@ def pathspecs(patterns: list[str], *, exclude: bool = False) -> list[str]:
     return specs
 
 
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-
-
-def parse_size(text: str) -> int:
-    """Read a size as git config writes them: ``50G``, ``500m``, ``1.5T``, ``1024`` (bytes; binary units)."""
-    body = text.strip().upper().removesuffix("IB").removesuffix("B")
-    unit = body[-1:] if body[-1:] in _UNITS else ""
-    number = body[: len(body) - len(unit)].strip()
-    try:
-        value = float(number)
-    except ValueError:
-        raise ValueError(f"not a size: {text!r}") from None
-    if value < 0 or value != value:
-        raise ValueError(f"not a size: {text!r}")
-    return int(value * _UNITS[unit])
-
-
 def _split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -217,7 +201,7 @@ def load_config(work_tree: Path, *, committed: bytes | None = None) -> LazyConfi
         elif rest.lower() == "cachemax":
             try:
                 cfg.cachemax = parse_size(value)
-            except ValueError:
+            except ConfigError:
                 cfg.warnings.append(f"lazy.cachemax: {value!r} is not a size (e.g. 50G, 500M); ignoring it")
         elif rest.startswith("remote.") and "." in rest[len("remote."):]:
             name, _, sub_key = rest[len("remote."):].rpartition(".")

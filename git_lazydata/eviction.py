@@ -7,10 +7,9 @@ again when it is next needed. Runs after every fetch when ``lazy.cachemax`` is s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .cache import Cache, CachedObject
+from .cache import Cache
 from .record import StoreRecord
 
 __all__ = ["Eviction", "evict"]
@@ -33,9 +32,9 @@ class Eviction:
                 "the rest is in no store yet; push it to let it go")
 
 
-def evict(cache: Cache, limit: int, *, objects: Iterable[CachedObject] | None = None) -> Eviction:
+def evict(cache: Cache, limit: int) -> Eviction:
     """Remove least recently used objects that are safely in a store until the cache holds at most ``limit`` bytes."""
-    listed = list(cache.list() if objects is None else objects)
+    listed = list(cache.list())
     result = Eviction(held=sum(o.size for o in listed))
     if result.held <= limit:
         return result

@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from .errors import ChecksumMismatch
 
-__all__ = ["VerifyingReader", "sha256_file"]
+__all__ = ["VerifyingReader", "sha256_file", "sha256_stream"]
 
 
 class VerifyingReader:
@@ -101,10 +101,18 @@ class VerifyingReader:
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1024 * 1024) -> tuple[str, int]:
     """Return (sha256, size) of a file, streaming it."""
+    with open(path, "rb") as f:
+        return sha256_stream(f, chunk=chunk)
+
+
+def sha256_stream(stream: BinaryIO, progress: Callable[[int], None] | None = None,
+                  chunk: int = 1024 * 1024) -> tuple[str, int]:
+    """Return (sha256, size) of what ``stream`` holds from where it is, telling ``progress`` of each read."""
     digest = hashlib.sha256()
     size = 0
-    with open(path, "rb") as f:
-        while data := f.read(chunk):
-            digest.update(data)
-            size += len(data)
+    while data := stream.read(chunk):
+        digest.update(data)
+        size += len(data)
+        if progress is not None:
+            progress(len(data))
     return digest.hexdigest(), size

@@ -8,7 +8,6 @@ user to commit.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from ..checkout import filter_configured
 from ..context import Context
 from ..errors import ChecksumMismatch, LazyError
 from ..gitcmd import git, git_lines_z
+from ..hashing import sha256_stream
 from ..hookfiles import HOOKS
 from ..pointer import is_oid
 from ..progress import Progress
@@ -90,13 +90,8 @@ def _adopt(cache: Cache, path: Path, oid: str, size: int, progress: Progress) ->
         progress.add_bytes(size)
         return True
     try:
-        digest, got_size = hashlib.sha256(), 0
         with open(temp, "rb") as linked:
-            while data := linked.read(CHUNK):
-                digest.update(data)
-                got_size += len(data)
-                progress.add_bytes(len(data))
-        got = digest.hexdigest()
+            got, got_size = sha256_stream(linked, progress.add_bytes, CHUNK)
         if (got, got_size) != (oid, size):
             raise ChecksumMismatch(oid, got, got_size, str(path))
         os.chmod(temp, 0o444)  # as every cached object: read-only

@@ -7,7 +7,6 @@ every object of the local cache. See fsck.py for what each check means.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +15,7 @@ from ..checkout import lazy_paths
 from ..context import Context
 from ..errors import ObjectMissing
 from ..gitcmd import blob_sizes, git
+from ..hashing import sha256_stream
 from ..progress import Progress
 from ..repo import Entry, history_entries, pointer_entries, pointers_of_blobs, tree_rows
 from .fsck_report import NON_CANONICAL, NOT_A_POINTER, UNTRACKED_POINTER, FsckResult, Problem
@@ -97,20 +97,13 @@ def _hash_cached(ctx: Context, oid: str, progress: Progress) -> tuple[str, int] 
         return None  # removed meanwhile (prune, another fsck)
     except OSError as exc:
         return f"cannot be read: {exc.strerror or exc}"
-    digest = hashlib.sha256()
-    size = 0
-    buffer = bytearray(CHUNK)
-    view = memoryview(buffer)
     try:
         with f:
-            while n := f.readinto(buffer):
-                digest.update(view[:n])
-                size += n
-                progress.add_bytes(n)
+            found = sha256_stream(f, progress.add_bytes, CHUNK)
     except OSError as exc:
         return f"cannot be read: {exc.strerror or exc}"
     progress.object_done()
-    return digest.hexdigest(), size
+    return found
 
 
 def check_cache(ctx: Context, result: FsckResult, progress: Progress) -> tuple[dict[str, int], dict[str, str]]:

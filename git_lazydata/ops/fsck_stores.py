@@ -8,13 +8,13 @@ cached objects. See fsck.py for what each check and repair does, and why.
 
 from __future__ import annotations
 
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..cache import CHUNK
 from ..context import Context
 from ..errors import LazyError, ObjectMissing
+from ..hashing import sha256_stream
 from ..pointer import Pointer
 from ..progress import Progress
 from ..record import StoreRecord
@@ -63,14 +63,8 @@ def _read_store_object(store: Store, oid: str, size: int, progress: Progress) ->
     """Stream one store object through sha256: ("good" | "bad" | "absent" | "error", detail)."""
 
     def attempt() -> tuple[str, int]:
-        digest = hashlib.sha256()
-        n = 0
         with store.open(oid) as body:
-            while chunk := body.read(CHUNK):
-                digest.update(chunk)
-                n += len(chunk)
-                progress.add_bytes(len(chunk))
-        return digest.hexdigest(), n
+            return sha256_stream(body, progress.add_bytes, CHUNK)
 
     try:
         got, n = retrying(attempt)

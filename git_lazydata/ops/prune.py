@@ -62,6 +62,8 @@ def needed_oids(work_tree: Path, keep_recent: float) -> set[str]:
     head = git("rev-parse", "--verify", "--quiet", "HEAD", cwd=work_tree, check=False).decode().strip()
     blobs = {blob for _, mode, blob in index_rows(work_tree) if mode in ("100644", "100755")}
     for tip in dict.fromkeys([*tips, *([head] if head else [])]):
+        # ls-tree itself, not repo.tree_rows: that one fetches the blobs a partial clone
+        # left out, and prune must not download anything.
         for item in git_lines_z("ls-tree", "-r", "-z", tip, cwd=work_tree):
             meta = item.partition(b"\t")[0].decode().split()
             if meta[1] == "blob" and meta[0] in ("100644", "100755"):

@@ -344,21 +344,8 @@ class S3Store:
 
     def _listed(self, shards: set[str]) -> dict[str, int] | None:
         """Return {oid: size} of every object under these ``objects/ab/`` shards, or None if listing is refused."""
-        client = self._s3()
-
         def shard(ab: str) -> dict[str, int]:
-            found = {}
-            pages = client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=f"{self._prefix}objects/{ab}/"
-            )
-            for page in pages:
-                for item in page.get("Contents", ()):
-                    name = item["Key"].rsplit("/", 1)[-1]
-                    if is_oid(name) and item["Key"] == self._key(name):
-                        found[name] = int(item["Size"])
-                    else:  # a temp name, another tool's file, a wrong folder: never an object
-                        self.warnings.append(f"{self.url}: ignoring {item['Key']!r} in the listing (not an object)")
-            return found
+            return dict(self._objects_under(f"{self._prefix}objects/{ab}/"))
 
         try:
             stored: dict[str, int] = {}
@@ -475,18 +462,21 @@ class S3Store:
 
     def list(self) -> Iterator[tuple[str, int]]:
         """Yield (oid, size) of every object under the prefix; other keys are reported in ``warnings``."""
-        pages = self._s3().get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=f"{self._prefix}objects/")
         try:
-            for page in pages:
-                for item in page.get("Contents", ()):
-                    name = item["Key"].rsplit("/", 1)[-1]
-                    if is_oid(name) and item["Key"] == self._key(name):
-                        yield name, int(item["Size"])
-                    else:
-                        self.warnings.append(f"{self.url}: ignoring {item['Key']!r} in the listing (not an object)")
+            yield from self._objects_under(f"{self._prefix}objects/")
         except (ClientError, BotoCoreError) as exc:
             raise self._fail(exc, "cannot list objects") from None
+
+    def _objects_under(self, prefix: str) -> Iterator[tuple[str, int]]:
+        """Yield (oid, size) of the objects whose keys start with ``prefix``; botocore's errors pass through."""
+        pages = self._s3().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        for page in pages:
+            for item in page.get("Contents", ()):
+                name = item["Key"].rsplit("/", 1)[-1]
+                if is_oid(name) and item["Key"] == self._key(name):
+                    yield name, int(item["Size"])
+                else:  # a temp name, another tool's file, a wrong folder: never an object
+                    self.warnings.append(f"{self.url}: ignoring {item['Key']!r} in the listing (not an object)")
 
     def delete(self, oid: str) -> bool:
         """Remove object ``oid``; return False if it was not there."""

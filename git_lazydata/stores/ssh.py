@@ -16,7 +16,6 @@ import io
 import os
 import posixpath
 import socket
-import stat
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -470,23 +469,7 @@ class SSHStore:
 
     def list(self) -> Iterator[tuple[str, int]]:
         """Yield (oid, size) of every object, one shard folder per request; other names go to ``warnings``."""
-        objects = posixpath.join(self._root_path(), "objects")
-
-        def names(folder: str) -> list[paramiko.SFTPAttributes]:
-            try:
-                with self._channel() as sftp:
-                    try:
-                        return sftp.listdir_attr(folder)
-                    except OSError as exc:
-                        if exc.errno == errno.ENOENT:
-                            return []
-                        raise
-            except Exception as exc:
-                raise self._fail(exc, "cannot list objects") from None
-
-        shards = [f"{a.filename}/{b.filename}" for a in names(objects) if len(a.filename) == 2
-                  for b in names(posixpath.join(objects, a.filename)) if len(b.filename) == 2]
-        for shard, entries in zip(shards, parallel(lambda s: names(posixpath.join(objects, s)), shards, POOL_SIZE)):
+        for shard, entries in self._shards():
             for entry in sorted(entries, key=lambda e: e.filename):
                 name = entry.filename
                 if is_temp_name(name):
@@ -498,11 +481,11 @@ class SSHStore:
 
     def delete(self, oid: str) -> bool:
         """Remove object ``oid``; return False if it was not there."""
-        path = self._path_checked(oid)
+        object_key(oid)
         try:
             with self._channel() as sftp:
                 try:
-                    sftp.remove(path)
+                    sftp.remove(self._path(oid))
                 except OSError as exc:
                     if exc.errno == errno.ENOENT:
                         return False
@@ -513,50 +496,51 @@ class SSHStore:
 
     def sweep(self, max_age: float = STALE_TEMP_SECONDS) -> int:
         """Remove temp files of uploads that died ``max_age`` seconds ago (by the server's clock); return how many."""
-        root = self._root_path()
+        shards = self._shards()
         removed = 0
         try:
             with self._channel() as sftp:
                 # The server's "now": the time of a file written there, so that a skewed
                 # local clock cannot make a live upload look stale.
-                probe = posixpath.join(root, temp_name("sweep"))
+                probe = posixpath.join(self._root, temp_name("sweep"))
                 with sftp.open(probe, "wx"):
                     pass
                 try:
-                    now = sftp.stat(probe).st_mtime or 0
+                    cutoff = (sftp.stat(probe).st_mtime or 0) - max_age
                 finally:
                     sftp.remove(probe)
-                stack = [posixpath.join(root, "objects")]
-                while stack:
-                    folder = stack.pop()
-                    try:
-                        entries = sftp.listdir_attr(folder)
-                    except OSError as exc:
-                        if exc.errno == errno.ENOENT:
-                            continue
-                        raise
+                for shard, entries in shards:
                     for entry in entries:
-                        path = posixpath.join(folder, entry.filename)
-                        if stat.S_ISDIR(entry.st_mode or 0):
-                            stack.append(path)
-                        elif is_temp_name(entry.filename) and (entry.st_mtime or now) < now - max_age:
-                            sftp.remove(path)
+                        if is_temp_name(entry.filename) and (entry.st_mtime or cutoff) < cutoff:
+                            sftp.remove(posixpath.join(self._root, "objects", shard, entry.filename))
                             removed += 1
         except Exception as exc:
             raise self._fail(exc, "cannot remove stale temp files") from None
         return removed
 
-    def _root_path(self) -> str:
-        """The store's root on the server (resolved on the first connection)."""
+    def _shards(self) -> list[tuple[str, list[paramiko.SFTPAttributes]]]:
+        """Every shard folder ("ab/cd") under objects/ with its entries, a folder per request over the pool."""
         if not self._root:
-            with self._channel():
+            with self._channel():  # the first connection resolves the root
                 pass
-        return self._root
+        objects = posixpath.join(self._root, "objects")
 
-    def _path_checked(self, oid: str) -> str:
-        object_key(oid)
-        self._root_path()
-        return self._path(oid)
+        def names(folder: str) -> list[paramiko.SFTPAttributes]:
+            try:
+                with self._channel() as sftp:
+                    try:
+                        return sftp.listdir_attr(posixpath.join(objects, folder))
+                    except OSError as exc:
+                        if exc.errno == errno.ENOENT:
+                            return []
+                        raise
+            except Exception as exc:
+                raise self._fail(exc, "cannot list objects") from None
+
+        tops = [a.filename for a in names("") if len(a.filename) == 2]
+        shards = [f"{top}/{b.filename}" for top, subs in zip(tops, parallel(names, tops, POOL_SIZE))
+                  for b in subs if len(b.filename) == 2]
+        return list(zip(shards, parallel(names, shards, POOL_SIZE)))
 
     def _check_root(self, sftp: paramiko.SFTPClient) -> None:
         try:
