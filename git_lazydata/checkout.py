@@ -22,6 +22,7 @@ from .atomic import AtomicFile
 from .cache import CHUNK, Cache
 from .errors import LazyError
 from .gitcmd import GitError, git
+from .indexstat import Recorded, record_written
 from .pointer import MAX_POINTER_SIZE, parse
 from .repo import Entry
 from .settings import WRITTEN_ENV, child_env
@@ -105,6 +106,8 @@ def _is_pointer_file(path: Path, entry: Entry) -> tuple[bool, str | None, os.sta
     return same, None, st
 
 
+#: How far before its write time a written file's mtime is set: one second.
+BACKDATE_NS = 10**9
 #: ioctl FICLONE (linux/fs.h): the new file shares the cached object's blocks (btrfs, XFS).
 _FICLONE = 0x40049409
 #: (source device, destination device) pairs where a clone was refused: not asked again.
@@ -167,9 +170,10 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
     with AtomicFile(target, mode=mode) as temp:
         with cache.open(entry.pointer.oid) as src:
             _copy(src.fileno(), temp.fd, entry.pointer.size)
-        # 1 ns before the write time: any later write moves the mtime (written.py).
+        # Back-dated: any later write moves the mtime (written.py), and git, which
+        # compares times in whole seconds, never finds the entry racy (indexstat.py).
         st = os.fstat(temp.fd)
-        os.utime(temp.fd, ns=(st.st_atime_ns, st.st_mtime_ns - 1))
+        os.utime(temp.fd, ns=(st.st_atime_ns, st.st_mtime_ns - BACKDATE_NS))
         temp.close()
         now = os.lstat(target)
         if (now.st_ino, now.st_size, now.st_mtime_ns) != (before.st_ino, before.st_size, before.st_mtime_ns):
@@ -179,7 +183,7 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
     # only kept when inode, size and mtime show that nobody wrote to the file since,
     # and the ctime is past the mtime, so that no later write can go unseen.
     after = identity(os.lstat(target))
-    ours = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns - 1)
+    ours = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns - BACKDATE_NS)
     if after[:4] != ours or not after.mtime_ns < after.ctime_ns:
         return None
     return Written(entry.path, entry.pointer.oid, after)
@@ -296,14 +300,23 @@ def materialize(work_tree: Path, entries: Iterable[Entry], cache: Cache, *, refr
 
 
 def refresh_index(work_tree: Path, paths: list[bytes], ledger: list[Written], cache: Cache) -> None:
-    """Refresh the index after writing ``paths`` (DESIGN.md: ``update-index -q --refresh --stdin``).
+    """Bring the index up to date after writing ``paths``.
 
-    git refreshes the stat data of every entry, then adds each listed path again:
-    clean runs over those files and finds the pointers already staged. For the files
-    in ``ledger`` clean reads the pointer from it instead of hashing (written.py). If
-    git fails with the ledger (a listed file changed while git read it), it runs
-    once more without.
+    The files in ``ledger`` get their stat data put into the index directly
+    (indexstat.py); git refreshes the rest (DESIGN.md: ``update-index -q --refresh
+    --stdin``): it refreshes the stat data of every entry, then adds each listed path
+    again, so clean runs over those files and finds the pointers already staged. For
+    files in the ledger clean reads the pointer from it instead of hashing (written.py).
+    If git fails with the ledger (a listed file changed while git read it), it runs
+    once more without. When every file was recorded but racy entries were marked for
+    a content check, git refreshes with no path listed.
     """
+    if ledger:
+        recorded, racy = _record_stat(work_tree, ledger)
+        paths = [p for p in paths if p not in recorded]
+        ledger = [w for w in ledger if w.path not in recorded]
+        if not paths and not racy:
+            return
     listed = b"".join(p + b"\0" for p in paths)
     ledger_path = None
     if ledger:
@@ -328,3 +341,13 @@ def refresh_index(work_tree: Path, paths: list[bytes], ledger: list[Written], ca
         if ledger_path:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(ledger_path)
+
+
+def _record_stat(work_tree: Path, ledger: list[Written]) -> Recorded:
+    """Put the ledger's files' stat data into the index (indexstat.py); return the paths done."""
+    out = git("rev-parse", "--show-object-format", "--git-path", "index", cwd=work_tree, check=False)
+    lines = out.decode("utf-8", "surrogateescape").splitlines()
+    if len(lines) != 2:
+        return Recorded(set(), False)
+    index_path = os.path.join(work_tree, lines[1])
+    return record_written(str(work_tree), index_path, lines[0], {w.path: w for w in ledger})

@@ -12,9 +12,10 @@ whose object is cached), without hashing; every other file is hashed as usual.
 
 Why an unchanged identity proves unchanged content: file times move in clock ticks
 (milliseconds), so a write in the same tick as ours could leave mtime and ctime as
-they were. The writer therefore sets the file's mtime 1 ns before its write time and
-lists the file only if its ctime, set by the link or rename that put it in place, is
-later than that mtime. Any later write sets the mtime to the current time, which is
+they were. The writer therefore sets the file's mtime one second before its write time
+(a whole second, so that git, which compares times in seconds, never finds the entry
+racy either) and lists the file only if its ctime, set by the link or rename that put
+it in place, is later than that mtime. Any later write sets the mtime to the current time, which is
 at least that ctime, so it can never equal the listed mtime. Where times are too
 coarse for this (FAT), files are not listed and are hashed.
 

@@ -114,7 +114,7 @@ def test_only_listed_modules_read_the_environment() -> None:
 #: Layers from the bottom up; a module may import its own layer and the ones below.
 LAYERS = [
     {"errors", "pointer", "pktline", "terminal", "progress", "atomic", "hashing", "stores.urls",
-     "stores.base", "settings", "gitcmd", "written"},
+     "stores.base", "settings", "gitcmd", "written", "indexstat"},
     {"cache", "filter", "hookfiles", "repo", "config", "record", "stores", "stores.s3_credentials", "usage"},
     {"stores.folder", "stores.s3", "stores.ssh", "context", "checkout", "stores.s3_wire"},
     {"transfer", "lookup", "eviction"},
