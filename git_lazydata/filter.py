@@ -6,8 +6,9 @@ not yet fetched) passes through unchanged, so it never looks modified.
 
 smudge: answer with the cached content, or with the pointer itself when the object is
 not cached or is bigger than ``lazy.smudgemax`` (git buffers smudge output in memory;
-those files are written by the materialize step). Never touches the network and never
-fails a checkout over a missing object. No ``delay`` capability (CVE-2021-21300).
+those files are written by the materialize step), or, in a checkout whose hook writes
+it faster, is above ``deferred.DEFER_MIN``. Never touches the network and never fails
+a checkout over a missing object. No ``delay`` capability (CVE-2021-21300).
 
 This module is on the path of every git command that touches a tracked file: it
 imports only the standard library and our own bottom layers.
@@ -16,6 +17,7 @@ imports only the standard library and our own bottom layers.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -23,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from . import pktline
+from . import deferred, pktline
 from .cache import CHUNK, Cache
 from .errors import LazyError
 from .pointer import MAX_POINTER_SIZE, Pointer, parse
@@ -83,15 +85,18 @@ class Content:
 class Filter:
     """clean and smudge against one cache."""
 
-    def __init__(self, cache: Cache, smudge_max: int, written: dict[bytes, Written] | None = None) -> None:
+    def __init__(self, cache: Cache, smudge_max: int, written: dict[bytes, Written] | None = None,
+                 deferrals: deferred.Deferrals | None = None) -> None:
         """Use ``cache``; objects above ``smudge_max`` bytes smudge to their pointer.
 
         ``written`` lists files git-lazy has just written (written.py): their clean
-        answers the known pointer while the file is unchanged.
+        answers the known pointer while the file is unchanged. With ``deferrals``,
+        cached objects above ``deferred.DEFER_MIN`` are left to the post-checkout hook.
         """
         self.cache = cache
         self.smudge_max = smudge_max
         self.written = written or {}
+        self.deferrals = deferrals
 
     def clean(self, content: Content, path: str = "") -> bytes:
         """Store the content in the cache and return its pointer (or the input pointer)."""
@@ -137,7 +142,7 @@ class Filter:
             oid = temp.commit()
             return Pointer(oid, temp.size).encode()
 
-    def smudge(self, content: Content) -> BinaryIO | bytes:
+    def smudge(self, content: Content, path: str = "") -> BinaryIO | bytes:
         """Return what the work tree gets: an open cached object, or bytes to write."""
         head = content.head()
         if not content.exhausted:
@@ -154,6 +159,9 @@ class Filter:
         if pointer.size == 0:
             return b""
         if pointer.size <= self.smudge_max and self.cache.has(pointer.oid, pointer.size):
+            if (self.deferrals is not None and pointer.size > deferred.DEFER_MIN and path
+                    and self.deferrals.add(path)):
+                return head  # the hook writes it (deferred.py)
             self.cache.touch(pointer.oid)  # just used: last in line for eviction (lazy.cachemax)
             return self.cache.open(pointer.oid)
         return head
@@ -227,7 +235,7 @@ def serve(filt: Filter, inp: BinaryIO, out: BinaryIO) -> None:
             if command == "clean":
                 result: BinaryIO | bytes = filt.clean(content, path)
             elif command == "smudge":
-                result = filt.smudge(content)
+                result = filt.smudge(content, path)
             else:
                 raise LazyError(f"unsupported filter command {command!r}")
         except (OSError, LazyError) as exc:
@@ -273,7 +281,7 @@ def _widen_pipes() -> None:
         pass  # not a pipe, not Linux, or above /proc/sys/fs/pipe-max-size
 
 
-def _ensure_hooks() -> None:
+def _ensure_hooks() -> tuple[Path, Path] | None:
     """Put our hooks in a repository that has the filter but not the hooks yet.
 
     A user-wide install reaches every clone through the filter, but hooks live per
@@ -281,25 +289,38 @@ def _ensure_hooks() -> None:
     default hooks folder inside the git dir is touched; a ``core.hooksPath``
     elsewhere is the user's to manage with ``git lazy install``. A bare repository
     (a server's, or one ``git archive`` reads) has no checkout to bring data to and
-    is never written.
+    is never written. Returns the git dir and the hooks folder of a repository with
+    a work tree, else None.
     """
     proc = subprocess.run(
-        [git_executable(), "rev-parse", "--path-format=absolute", "--git-common-dir", "--git-path", "hooks",
-         "--is-bare-repository"],
+        [git_executable(), "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir",
+         "--git-path", "hooks", "--is-bare-repository"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False,
     )
     lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
-    if proc.returncode != 0 or len(lines) != 3 or lines[2] != "false":
-        return  # bare, or not in a repository (hash-object outside one)
-    common, hooks_dir = Path(lines[0]), Path(lines[1])
+    if proc.returncode != 0 or len(lines) != 4 or lines[3] != "false":
+        return None  # bare, or not in a repository (hash-object outside one)
+    git_dir, common, hooks_dir = Path(lines[0]), Path(lines[1]), Path(lines[2])
     from .hookfiles import HOOKS, install_hooks
 
-    if hooks_dir.parent != common or all((hooks_dir / name).exists() for name in HOOKS):
-        return
-    try:
-        install_hooks(hooks_dir)
-    except (OSError, LazyError) as exc:
-        say(f"could not install hooks in {hooks_dir}: {_describe(exc)}")
+    if hooks_dir.parent == common and not all((hooks_dir / name).exists() for name in HOOKS):
+        try:
+            install_hooks(hooks_dir)
+        except (OSError, LazyError) as exc:
+            say(f"could not install hooks in {hooks_dir}: {_describe(exc)}")
+    return git_dir, hooks_dir
+
+
+def _deferrals(where: tuple[Path, Path] | None) -> deferred.Deferrals | None:
+    """Defer to the post-checkout hook where git runs it next and it is ours (deferred.py)."""
+    if where is None or not deferred.hook_follows(deferred.git_command()):
+        return None
+    from .hookfiles import is_ours
+
+    git_dir, hooks_dir = where
+    if not (is_ours(hooks_dir / "post-checkout") and os.access(hooks_dir / "post-checkout", os.X_OK)):
+        return None
+    return deferred.Deferrals(str(git_dir / deferred.FILE))
 
 
 def main(argv: list[str]) -> int:
@@ -313,7 +334,7 @@ def main(argv: list[str]) -> int:
         settings = Settings.load()
         filt = Filter(Cache(settings.cache_root), settings.smudge_max, read_ledger(written_ledger()))
         if command == "filter-process":
-            _ensure_hooks()
+            filt.deferrals = _deferrals(_ensure_hooks())
             serve(filt, inp, out)
             return 0
         content = Content(iter(lambda: inp.read(CHUNK), b""))

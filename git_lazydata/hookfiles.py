@@ -17,7 +17,7 @@ from pathlib import Path
 from .atomic import write_atomic
 from .errors import LazyError
 
-__all__ = ["CHAINED_SUFFIX", "HOOKS", "HookChange", "install_hooks", "shim", "uninstall_hooks"]
+__all__ = ["CHAINED_SUFFIX", "HOOKS", "HookChange", "install_hooks", "is_ours", "shim", "uninstall_hooks"]
 
 HOOKS = ("pre-push", "post-checkout", "post-merge")
 MARKER = "# git-lazy hook"
@@ -35,7 +35,8 @@ def shim(name: str) -> str:
     raise LazyError(f"hook script {name!r} is missing from the installation; reinstall git-lazy")
 
 
-def _is_ours(path: Path) -> bool:
+def is_ours(path: Path) -> bool:
+    """Tell whether the hook file at ``path`` is a git-lazy shim."""
     try:
         return MARKER in path.read_text(errors="replace")
     except (FileNotFoundError, IsADirectoryError):
@@ -58,7 +59,7 @@ def install_hooks(hooks_dir: Path) -> list[HookChange]:
         path, text = hooks_dir / name, shim(name)
         action = "installed"
         if path.exists() or path.is_symlink():
-            if _is_ours(path):
+            if is_ours(path):
                 if path.read_text() == text:
                     changes.append(HookChange(name, "unchanged"))
                     continue
@@ -81,7 +82,7 @@ def uninstall_hooks(hooks_dir: Path) -> list[HookChange]:
     changes = []
     for name in HOOKS:
         path, chained = hooks_dir / name, hooks_dir / (name + CHAINED_SUFFIX)
-        if not _is_ours(path):
+        if not is_ours(path):
             continue
         path.unlink()
         if chained.exists():

@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import sync
+from . import deferred, sync
 from .checkout import filter_configured, materialize, pointer_sized
 from .context import Context
 from .errors import LazyError
@@ -70,17 +70,26 @@ def _run_chained(repo: Repo, name: str, args: list[str], stdin: bytes | None) ->
 # --- post-checkout and post-merge ------------------------------------------------------
 
 
-def _bring(ctx: Context, old: str | None, new: str) -> None:
+def _bring(ctx: Context, old: str | None, new: str | None, deferred_paths: set[bytes] = frozenset()) -> None:
     """Download and write the pointer files that moving from ``old`` to ``new`` left.
 
     Files within include/exclude are downloaded; every file whose object is in the
     cache is written (that needs no network), so a file too big for the filter
-    (``lazy.smudgemax``) is written here too.
+    (``lazy.smudgemax``), or left by it to this hook (``deferred_paths``,
+    deferred.py), is written here too. With no ``new``, only the deferred paths are.
     """
     work_tree = ctx.repo.work_tree
     if work_tree is None:
         return  # a bare repository has no files to write
-    rows = index_rows(work_tree) if old is None or old in NULL_SHA else changed_rows(work_tree, old, new)
+    if new is None:
+        rows = []
+    elif old is None or old in NULL_SHA:
+        rows = index_rows(work_tree)
+    else:
+        rows = changed_rows(work_tree, old, new)
+    if deferred_paths:
+        listed = {row[0] for row in rows}
+        rows += [row for row in index_rows(work_tree) if row[0] in deferred_paths and row[0] not in listed]
     # Only a small regular file can still be a pointer: skip reading the blobs of
     # everything the filter already wrote out (the common case).
     rows = [row for row in rows if pointer_sized(work_tree / os.fsdecode(row[0]))]
@@ -122,9 +131,15 @@ def _bring(ctx: Context, old: str | None, new: str) -> None:
 
 
 def post_checkout(ctx: Context, args: list[str], stdin: bytes | None) -> None:
-    """``post-checkout <old> <new> <flag>``: after a branch checkout (flag 1), bring its data."""
+    """``post-checkout <old> <new> <flag>``: after a branch checkout (flag 1), bring its data.
+
+    After any checkout, write the files the filter left to this hook (deferred.py).
+    """
+    left = deferred.take(ctx.repo.git_dir)
     if len(args) >= 3 and args[2] == "1":
-        _bring(ctx, args[0], args[1])
+        _bring(ctx, args[0], args[1], left)
+    elif left:
+        _bring(ctx, None, None, left)
 
 
 def post_merge(ctx: Context, args: list[str], stdin: bytes | None) -> None:

@@ -113,7 +113,7 @@ def test_only_listed_modules_read_the_environment() -> None:
 
 #: Layers from the bottom up; a module may import its own layer and the ones below.
 LAYERS = [
-    {"errors", "pointer", "pktline", "terminal", "progress", "atomic", "hashing", "stores.urls",
+    {"errors", "pointer", "pktline", "terminal", "progress", "atomic", "hashing", "stores.urls", "deferred",
      "stores.base", "settings", "gitcmd", "written", "indexstat"},
     {"cache", "filter", "hookfiles", "repo", "config", "record", "stores", "stores.s3_credentials", "usage"},
     {"stores.folder", "stores.s3", "stores.ssh", "context", "checkout", "stores.s3_wire"},
