@@ -22,7 +22,7 @@ from git_lazydata.errors import (
 )
 from git_lazydata.pointer import object_key
 from git_lazydata.stores.base import FileSource
-from git_lazydata.stores.ssh import SSHStore
+from git_lazydata.stores.ssh import SSHStore, request_size
 from git_lazydata.stores.urls import parse_store_url
 
 MiB = 1 << 20
@@ -216,3 +216,20 @@ def test_cut_download_raises_instead_of_truncating(ssh_store: SSHFixture, tmp_pa
         with store.open(oid, 5, 100) as f:  # reconnects
             assert f.read() == blob.read_bytes()[5:100]
         store.close()
+
+
+def test_requests_are_no_longer_than_the_server_answers_in_full(ssh_store: SSHFixture, tmp_path: Path) -> None:
+    # OpenSSH before 8.7 answers reads of at most 64 KiB; other servers are only
+    # known to answer paramiko's 32 KiB. A longer request would come back short.
+    assert request_size("SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.5") == 64 << 10
+    assert request_size("SSH-2.0-dropbear_2022.83") == 32 << 10
+    # The test server is a current OpenSSH: objects move in 128 KiB requests, whole.
+    store = _store(ssh_store.url)
+    blob = tmp_path / "blob"
+    size = 3 * MiB + 12345
+    oid = write_stream(blob, size)
+    store.upload(oid, size, FileSource(blob), lambda n: None)
+    assert store._request_size == 128 << 10
+    with store.open(oid) as f:
+        assert hashlib.sha256(f.read()).hexdigest() == oid
+    store.close()
