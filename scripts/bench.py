@@ -67,20 +67,30 @@ chunks, streamed to disk): incompressible and with no duplicate content inside o
 across workloads. Each workload is generated once into a master dir and copied into
 each tool's repo (untimed); expected sha256 of every file is computed while generating.
 
-Phase 1 (local; git-lazy vs git-lfs, plain git as a baseline)
--------------------------------------------------------------
-Workloads A = 1 file of 1 GiB, B = 5,000 files of 16 KiB in data/dNN/dN/ (50 a folder).
+Phase 1 (local; git-lazy vs git-lfs and DVC, plain git as a baseline)
+---------------------------------------------------------------------
+Workloads A = 1 file of 1 GiB, B = 5,000 files of 16 KiB in data/dNN/dN/ (50 a folder),
+C = 200 files of 4 MiB (the same as in phases 2 and 3; with --quick 20 files).
 For each tool, in a fresh repo: install (`git lazy install --local` /
 `git lfs install --local`), track "*.bin", commit .gitattributes (plain git: no filter,
-same files as plain blobs). Timed:
-1. add+commit: `git add -A` then `git commit -q -m data` (two processes, summed).
-   For small-file workloads it is repeated in fresh repos (fresh cache) --repeat times.
+same files as plain blobs; DVC: `dvc init -q`, committed). Timed:
+1. add+commit: `git add -A` then `git commit -q -m data` (two processes, summed); DVC:
+   `dvc add -q data`, `git add -A`, `git commit -q -m data` (three, summed).
+   When the files are under 256 MiB (B, C; not A) it is repeated in fresh repos (fresh
+   cache) --repeat times.
 2. switch: branch `empty` (data removed with git rm) is prepared untimed; timed is
-   `git checkout -q main` from `empty`, i.e. materializing all the data. After each
-   switch, outside the timing, every file's sha256 is checked (a pointer left in the
-   working tree is a failure). Repeated for small files, once for large files.
+   `git checkout -q main` from `empty`, i.e. materializing all the data. DVC: on
+   `empty`, data.dvc is removed with git rm and the data/ folder (which DVC leaves as
+   an untracked, gitignored folder) with rm -rf; timed are `git checkout -q main` and
+   `dvc checkout -q` (summed; DVC copies from its .dvc/cache in the repo, or reflinks
+   where the filesystem can); before every round, untimed, `git checkout -q empty` and
+   rm -rf data/. After each switch, outside the timing, every file's sha256 is checked
+   (a pointer left in the working tree is a failure). Repeated --repeat times (median)
+   when the files are under 256 MiB (B, C), once for A.
 3. status: a no-op `git status` (after a 1.1 s sleep and two untimed warm-up runs so
    racily-clean index entries do not make the filter run), median of max(10, 3*repeat).
+   Not measured for DVC.
+DVC runs in phase 1 when --only has dvc (the default), on A, B and C.
 Peak memory (workload rss): one 2 GiB file (200 MiB with --quick), `git add` run under
 `/usr/bin/time -f %M`. Reported: the max RSS of the whole process tree (git and the
 filter process; ru_maxrss of a reaped tree is the max of any single process in it, not
@@ -204,7 +214,9 @@ lazy/dvc is shown for information.
 Ratios and targets
 ------------------
 lazy/lfs add+commit, switch, status per workload (<= 1.0); lazy status / git status
-(<= 1.1); git-lazy peak RSS whole tree (< 150 MB); lazy/dvc push and fetch per workload
+(<= 1.1); lazy/dvc switch empty->main per phase-1 workload (<= 1.0; DVC = git checkout
++ dvc checkout) and lazy/dvc add+commit (information only), both only when DVC ran;
+git-lazy peak RSS whole tree (< 150 MB); lazy/dvc push and fetch per workload
 and store (<= 0.5, but <= 0.75 for D on s3rver); lazy/lfs push and fetch (folder, <= 1.0).
 lazy/floor push and fetch per workload and store, with a target where issue 11 names
 one: D on s3rver <= 2, C on s3 and s3rver <= 1.5, C and E on ssh <= 2 (elsewhere shown
@@ -273,7 +285,7 @@ WORKLOADS = {
     "A": ((1,), "1 file of 1 GiB", 1, GiB, 1, 100 * MiB),
     "B": ((1,), "5,000 files of 16 KiB", 5000, 16 * 1024, 500, 16 * 1024),
     "rss": ((1,), "peak RSS: git add of 1 file of 2 GiB", 1, 2 * GiB, 1, 200 * MiB),
-    "C": ((2, 3), "200 files of 4 MiB", 200, 4 * MiB, 20, 4 * MiB),
+    "C": ((1, 2, 3), "200 files of 4 MiB", 200, 4 * MiB, 20, 4 * MiB),
     "D": ((2, 3), "5,000 files of 16 KiB", 5000, 16 * 1024, 500, 16 * 1024),
     "H": ((3,), "10,000 files of 16 B in history (hook cost)", 10000, 16, 2000, 16),
     "E": ((2,), "1 file of 1 GiB", 1, GiB, 1, 100 * MiB),
@@ -297,6 +309,7 @@ TARGETS = {
     "lazy/lfs": 1.0,
     "lazy/git status": 1.1,
     "lazy/dvc": 0.5,
+    "lazy/dvc switch": 1.0,  # phase 1: switch empty->main against git checkout + dvc checkout
     "rss_mb": 150.0,
     "lazy/floor": 1.5,  # phase 3: git push and clone + fetch all
     "one/all": 0.05,  # phase 3: lazy clone of one folder / lazy clone of everything
@@ -872,7 +885,8 @@ class Bench:
         if ("ssh" in self.args.stores and self.selected(2)
                 and not ensure_apt("time", "/usr/bin/time")):
             self.notes.append("/usr/bin/time missing: no peak RSS of the ssh rows")
-        if "dvc" in need and (self.selected(2) or self.selected(3)):
+        p1_dvc = [w for w in self.selected(1) if w != "rss"]  # phase 1 runs DVC here
+        if "dvc" in need and (p1_dvc or self.selected(2) or self.selected(3)):
             self.dvc = ensure_dvc(Path(self.args.tools_dir).expanduser())
             if not self.dvc:
                 self.notes.append("dvc could not be installed: dvc skipped")
@@ -1105,7 +1119,8 @@ class Bench:
 
     # ------------------------------------------------------------------ phase 1
     def phase1(self, wl: Workload, master: Path):
-        for tool in [t for t in ("lazy", "lfs", "git") if t in self.tools]:
+        for tool in [t for t in ("lazy", "lfs", "dvc", "git") if t in self.tools
+                     and (t != "dvc" or self.dvc)]:
             log(f"phase 1, workload {wl.name} ({wl.desc}), {TOOL_NAMES[tool]}")
             try:
                 self.phase1_tool(tool, wl, master)
@@ -1113,39 +1128,66 @@ class Bench:
                 self.fail(1, tool, wl, getattr(self, "_step", "?"), e)
 
     def phase1_tool(self, tool: str, wl: Workload, master: Path):
+        """add+commit, switch empty->main and a no-op status of one tool (DVC: no status;
+        its add+commit is `dvc add` + `git add` + `git commit`, its switch `git checkout`
+        + `dvc checkout`, each summed)."""
         base = self.root / f"p1-{wl.name}-{tool}"
         reps = 1 if wl.large else self.repeat
+        dvc = str(self.dvc) if tool == "dvc" else None
         addc, repo, env, cache = [], None, None, None
         for rep in range(reps):
             if repo is not None:
                 self.rm(repo, cache)
             repo = base / f"repo{rep}"
             cache = base / f"cache{rep}"
-            env = self.env_with(GIT_LAZY_CACHE_DIR=cache)
+            # DVC: its cache is the repo's .dvc/cache, its site cache keyed by repo path
+            env = self.env if dvc else self.env_with(GIT_LAZY_CACHE_DIR=cache)
             self._step = "setup"
             self.new_repo(repo, tool, env)
+            if dvc:
+                self.run([dvc, "init", "-q"], repo, env)
+                self.run(["git", "add", "-A"], repo, env)
+                self.run(["git", "commit", "-q", "-m", "dvc init"], repo, env)
             copy_data(master, repo)
             self._step = "add+commit"
-            t = self.timed(["git", "add", "-A"], repo, env)
+            t = self.timed([dvc, "add", "-q", "data"], repo, env) if dvc else 0.0
+            t += self.timed(["git", "add", "-A"], repo, env)
             t += self.timed(["git", "commit", "-q", "-m", "data"], repo, env)
             addc.append(t)
             self.check_pointer_committed(repo, tool, wl, env)
-        self.record(1, tool, wl, "add+commit", addc, info=(tool == "git"))
+            if dvc:
+                self.run(["git", "cat-file", "-e", "HEAD:data.dvc"], repo, env)
+        self.record(1, tool, wl, "add+commit", addc, info=(tool == "git"),
+                    note="dvc add + git add + git commit" if dvc else "")
 
         # switch: empty -> main
         self._step = "switch"
         self.run(["git", "checkout", "-q", "-b", "empty"], repo, env)
-        self.run(["git", "rm", "-r", "-q", "data"], repo, env)
+        if dvc:
+            # DVC leaves data/ behind as an untracked (gitignored) folder: removed by hand
+            self.run(["git", "rm", "-q", "data.dvc"], repo, env)
+            shutil.rmtree(repo / "data")
+        else:
+            self.run(["git", "rm", "-r", "-q", "data"], repo, env)
         self.run(["git", "commit", "-q", "-m", "empty"], repo, env)
         sw = []
         for rep in range(reps):
             if rep:
                 self.run(["git", "checkout", "-q", "empty"], repo, env)
+                if dvc:
+                    shutil.rmtree(repo / "data", ignore_errors=True)
             if (repo / "data").exists():
                 raise VerifyFailed("data/ still present on branch `empty`")
-            sw.append(self.timed(["git", "checkout", "-q", "main"], repo, env))
+            t = self.timed(["git", "checkout", "-q", "main"], repo, env)
+            if dvc:
+                t += self.timed([dvc, "checkout", "-q"], repo, env)
+            sw.append(t)
             verify_tree(repo, wl)
-        self.record(1, tool, wl, "switch empty->main", sw, info=(tool == "git"))
+        self.record(1, tool, wl, "switch empty->main", sw, info=(tool == "git"),
+                    note="git checkout + dvc checkout" if dvc else "")
+        if dvc:
+            self.rm(base)
+            return
 
         # status
         self._step = "status"
@@ -2118,7 +2160,7 @@ class Bench:
                 self.note(f"workload {name} skipped: it runs on "
                           f"{', '.join(WORKLOAD_STORES[name])} only (--stores)")
                 continue
-            if phases == [1] and not ({"lazy", "lfs", "git"} & set(self.tools)):
+            if phases == [1] and not ({"lazy", "lfs", "dvc", "git"} & set(self.tools)):
                 continue
             master = self.root / f"master-{name}"
             log(f"generating workload {name}: {wl.desc} ({human(wl.total)}) ...")
@@ -2151,10 +2193,19 @@ class Bench:
         p1 = [w for w in self.selected(1) if w != "rss"]
         for w in p1:
             for step in ("add+commit", "switch empty->main", "status (no-op)"):
-                add(f"lazy/lfs {step}", self.get("lazy", w, step), self.get("lfs", w, step),
-                    TARGETS["lazy/lfs"], w)
-            add("lazy/git status", self.get("lazy", w, "status (no-op)"),
-                self.get("git", w, "status (no-op)"), TARGETS["lazy/git status"], w)
+                add(f"lazy/lfs {step}", self.get("lazy", w, step, phase=1),
+                    self.get("lfs", w, step, phase=1), TARGETS["lazy/lfs"], w)
+            add("lazy/git status", self.get("lazy", w, "status (no-op)", phase=1),
+                self.get("git", w, "status (no-op)", phase=1), TARGETS["lazy/git status"], w)
+            # DVC's rows when it ran here (a failed DVC step shows as n/a)
+            if any(r["phase"] == 1 and r["tool"] == "dvc" and r["workload"] == w
+                   for r in self.results + self.failures):
+                add("lazy/dvc switch empty->main",
+                    self.get("lazy", w, "switch empty->main", phase=1),
+                    self.get("dvc", w, "switch empty->main", phase=1),
+                    TARGETS["lazy/dvc switch"], w)
+                add("lazy/dvc add+commit", self.get("lazy", w, "add+commit", phase=1),
+                    self.get("dvc", w, "add+commit", phase=1), None, w)
         if "rss" in self.selected(1):
             v = self.get("lazy", "rss", "git add: max RSS, git+filter")
             r = dict(label="lazy peak RSS (MB, git+filter)", workload="rss",
@@ -2436,7 +2487,8 @@ def main(argv=None):
                     help="1 (local), 2 (stores), 3 (workflow through git: git push, clone, "
                          "clone of one folder, pre-push hook cost); default all")
     ap.add_argument("--workloads", type=csv_list(list(WORKLOADS)), default=list(WORKLOADS),
-                    help="A,B,rss (phase 1), C,D (phases 2 and 3), H (phase 3); default all")
+                    help="A,B,C,rss (phase 1), C,D (phases 2 and 3), E (phase 2, ssh), "
+                         "H (phase 3); default all")
     ap.add_argument("--stores", type=csv_list(ALL_STORES), default=list(ALL_STORES),
                     help="phase 2 stores: folder,s3 (moto),s3rver,ssh (default all); "
                          "phase 3 uses folder")
