@@ -70,7 +70,8 @@ def _run_chained(repo: Repo, name: str, args: list[str], stdin: bytes | None) ->
 # --- post-checkout and post-merge ------------------------------------------------------
 
 
-def _bring(ctx: Context, old: str | None, new: str | None, deferred_paths: set[bytes] = frozenset()) -> None:
+def _bring(ctx: Context, old: str | None, new: str | None,
+           deferred_paths: set[bytes] | frozenset[bytes] = frozenset()) -> None:
     """Download and write the pointer files that moving from ``old`` to ``new`` left.
 
     Files within include/exclude are downloaded; every file whose object is in the
@@ -87,9 +88,9 @@ def _bring(ctx: Context, old: str | None, new: str | None, deferred_paths: set[b
         rows = index_rows(work_tree)
     else:
         rows = changed_rows(work_tree, old, new)
-    if deferred_paths:
-        listed = {row[0] for row in rows}
-        rows += [row for row in index_rows(work_tree) if row[0] in deferred_paths and row[0] not in listed]
+    unlisted = deferred_paths - {row[0] for row in rows}  # after a forced or path checkout
+    if unlisted:
+        rows += [row for row in index_rows(work_tree) if row[0] in unlisted]
     # Only a small regular file can still be a pointer: skip reading the blobs of
     # everything the filter already wrote out (the common case).
     rows = [row for row in rows if pointer_sized(work_tree / os.fsdecode(row[0]))]

@@ -91,10 +91,12 @@ class Wire:
             }, operation)
         return response
 
-    def put(self, key: str, data: bytes, *, sha256_hex: str, sha256_b64: str, md5_b64: str) -> dict[str, str]:
-        """PUT ``data``; the server checks its MD5 (and its SHA-256, where it can). Return the reply's headers."""
-        headers = {"Content-Length": str(len(data)), "Content-MD5": md5_b64,
-                   "x-amz-checksum-sha256": sha256_b64}
+    def put(self, key: str, data: bytes, *, sha256_hex: str, sha256_b64: str,
+            md5_b64: str | None) -> dict[str, str]:
+        """PUT ``data``; the server checks its MD5 when given (and its SHA-256, where it can). Return the reply's headers."""
+        headers = {"Content-Length": str(len(data)), "x-amz-checksum-sha256": sha256_b64}
+        if md5_b64 is not None:
+            headers["Content-MD5"] = md5_b64
         response = self._send("PutObject", "PUT", key, headers, body=data, payload_sha256=sha256_hex)
         return {k.lower(): v for k, v in response.headers.items()}
 

@@ -70,10 +70,11 @@ READ_PIECE = 128 << 10
 #: Bytes requested ahead while reading; bounds the memory a slow reader can pin.
 READ_WINDOW = 4 << 20
 #: Bytes of one SFTP read or write request, by server. paramiko asks for 32 KiB; each
-#: request costs it more than the bytes do (one 1 GiB read on loopback: 14.0 s at
-#: 32 KiB, 6.1 s at 64 KiB, 5.7 s at 128 KiB; OpenSSH's sftp: 3.8 s). OpenSSH serves
-#: reads of 64 KiB in every version and of 255 KiB from 8.7 on (limits@openssh.com),
-#: and writes of up to 255 KiB; a longer request would come back short.
+#: request costs it more than the bytes do (one 1 GiB read from OpenSSH on loopback:
+#: 11.5 s and 9.5 s of CPU at 32 KiB, 8.0 s and 5.8 s at 64 KiB, 7.8 s at 128 KiB,
+#: 8.6 s at 255 KiB; OpenSSH's sftp: 3.8 s). OpenSSH serves reads of 64 KiB in every
+#: version and of 255 KiB from 8.7 on (limits@openssh.com), and writes of up to
+#: 255 KiB; a longer request would come back short.
 REQUEST_SIZE = 128 << 10
 OLD_OPENSSH_REQUEST_SIZE = 64 << 10
 _OPENSSH = re.compile(r"^SSH-2\.0-OpenSSH_(\d+)\.(\d+)")
@@ -202,7 +203,7 @@ class SSHStore:
                 self.hostname, self.port, username=self.user,
                 password=self.url.password or None, key_filename=keys or None,
                 allow_agent=True, look_for_keys=True,
-                timeout=15, banner_timeout=15, auth_timeout=30,
+                timeout=15, banner_timeout=15, auth_timeout=30, transport_factory=_transport,
             )
         except BaseException as exc:
             client.close()
@@ -587,6 +588,20 @@ class SSHStore:
         """Close every channel and the connection."""
         with self._cond:
             self._reset()
+
+
+def _transport(sock: Any, **kwargs: Any) -> paramiko.Transport:
+    """A paramiko transport that prefers AES-GCM, where the server offers it.
+
+    With CTR, paramiko computes an HMAC over every packet it receives; GCM
+    authenticates inside the one OpenSSL call that decrypts. Reading 1 GiB from
+    OpenSSH on loopback took 25% less CPU (6.2-6.8 s against 4.7-4.9 s).
+    """
+    transport = paramiko.Transport(sock, **kwargs)
+    options = transport.get_security_options()
+    gcm = [name for name in options.ciphers if name.endswith("-gcm@openssh.com")]
+    options.ciphers = (*gcm, *(name for name in options.ciphers if name not in gcm))
+    return transport
 
 
 def request_size(server_version: str) -> int:
