@@ -30,6 +30,7 @@ from .written import Written, identity, write_ledger
 
 __all__ = [
     "MaterializeResult",
+    "Writer",
     "filter_configured",
     "lazy_paths",
     "lfs_taken_over",
@@ -260,43 +261,73 @@ def require_filter(work_tree: Path) -> None:
 
 def materialize(work_tree: Path, entries: Iterable[Entry], cache: Cache, *, refresh: bool = True) -> MaterializeResult:
     """Replace each entry's pointer file with its cached content; refresh those index entries."""
-    entries = list(entries)
-    if entries:
-        require_filter(work_tree)
-        # A pointer whose path is no longer tracked (untracked pattern) stays a pointer:
-        # written out, its bytes would be staged as they are.
-        tracked = lazy_paths(work_tree, [e.path for e in entries])
-        entries = [e for e in entries if e.path in tracked]
-    result = MaterializeResult()
-    ledger: list[Written] = []
-    for entry in entries:
-        if entry.pointer.size == 0:
-            continue
-        rel = os.fsdecode(entry.path)
-        reason = _unsafe_parent(work_tree, rel)
-        if reason:
-            result.skipped.append((entry.path, reason))
-            continue
-        target = work_tree / rel
-        is_pointer, reason, before = _is_pointer_file(target, entry)
-        if reason:
-            result.skipped.append((entry.path, reason))
-        if not is_pointer or before is None:
-            continue  # already content, changed by the user, or deleted: not ours to touch
-        if not cache.has(entry.pointer.oid, entry.pointer.size):
-            result.missing.append(entry)
-            continue
-        try:
-            written = _write_one(cache, target, entry, before)
-        except OSError as exc:
-            result.skipped.append((entry.path, exc.strerror or str(exc)))
-            continue
-        result.written.append(entry.path)
-        if written is not None:
-            ledger.append(written)
-    if refresh and result.written:
-        refresh_index(work_tree, result.written, ledger, cache)
-    return result
+    writer = Writer(work_tree, entries, cache)
+    writer.write(writer.entries)
+    return writer.finish(refresh=refresh)
+
+
+class Writer:
+    """Writes files out as their objects come, then refreshes the index once.
+
+    A fetch hands each object to :meth:`write` as soon as it is in the cache, so
+    writing the work tree overlaps the downloads; :meth:`finish` writes whatever
+    was not handed over yet (objects that were cached already) and refreshes.
+    Not thread-safe: one thread writes at a time.
+    """
+
+    def __init__(self, work_tree: Path, entries: Iterable[Entry], cache: Cache) -> None:
+        """Keep the ``entries`` whose path is tracked today (one ``check-attr`` for all)."""
+        self.work_tree = work_tree
+        self.cache = cache
+        self.entries = list(entries)
+        if self.entries:
+            require_filter(work_tree)
+            # A pointer whose path is no longer tracked (untracked pattern) stays a pointer:
+            # written out, its bytes would be staged as they are.
+            tracked = lazy_paths(work_tree, [e.path for e in self.entries])
+            self.entries = [e for e in self.entries if e.path in tracked]
+        self.result = MaterializeResult()
+        self._ledger: list[Written] = []
+        self._handled: set[bytes] = set()
+
+    def write(self, entries: Iterable[Entry]) -> None:
+        """Write out those of ``entries`` that are still our pointers and whose object is cached."""
+        work_tree, result = self.work_tree, self.result
+        for entry in entries:
+            if entry.path in self._handled:
+                continue
+            self._handled.add(entry.path)
+            if entry.pointer.size == 0:
+                continue
+            rel = os.fsdecode(entry.path)
+            reason = _unsafe_parent(work_tree, rel)
+            if reason:
+                result.skipped.append((entry.path, reason))
+                continue
+            target = work_tree / rel
+            is_pointer, reason, before = _is_pointer_file(target, entry)
+            if reason:
+                result.skipped.append((entry.path, reason))
+            if not is_pointer or before is None:
+                continue  # already content, changed by the user, or deleted: not ours to touch
+            if not self.cache.has(entry.pointer.oid, entry.pointer.size):
+                result.missing.append(entry)
+                continue
+            try:
+                written = _write_one(self.cache, target, entry, before)
+            except OSError as exc:
+                result.skipped.append((entry.path, exc.strerror or str(exc)))
+                continue
+            result.written.append(entry.path)
+            if written is not None:
+                self._ledger.append(written)
+
+    def finish(self, refresh: bool = True) -> MaterializeResult:
+        """Write the entries not handled yet, refresh the index for all written; return what was done."""
+        self.write(self.entries)
+        if refresh and self.result.written:
+            refresh_index(self.work_tree, self.result.written, self._ledger, self.cache)
+        return self.result
 
 
 def refresh_index(work_tree: Path, paths: list[bytes], ledger: list[Written], cache: Cache) -> None:

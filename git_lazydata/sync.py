@@ -12,10 +12,12 @@ failures are reported per file.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .checkout import MaterializeResult, materialize, require_filter, still_pointers
+from .checkout import MaterializeResult, Writer, still_pointers
 from .config import Remote
 from .context import Context
 from .errors import ConfigError, LazyError
@@ -135,6 +137,47 @@ def push(ctx: Context, remote: Remote, entries: Sequence[Entry], *, progress: Pr
     return SyncResult(transfer, paths, remote.name, warnings=warnings)
 
 
+class _Pipeline:
+    """Hands each downloaded object's files to a writer thread, while the downloads go on."""
+
+    def __init__(self, writer: Writer | None) -> None:
+        self._writer = writer
+        self._arrived: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._by_oid: dict[str, list[Entry]] = {}
+        if writer is not None:
+            for entry in writer.entries:
+                self._by_oid.setdefault(entry.pointer.oid, []).append(entry)
+
+    def arrived(self, oid: str) -> None:
+        """Called by a download worker once ``oid`` is in the cache."""
+        if self._thread is not None:
+            self._arrived.put(oid)
+
+    def _run(self) -> None:
+        assert self._writer is not None
+        while (oid := self._arrived.get()) is not None:
+            if self._error is None:
+                try:
+                    self._writer.write(self._by_oid.get(oid, ()))
+                except BaseException as exc:  # raised in the caller's thread, after the downloads
+                    self._error = exc
+
+    def __enter__(self) -> _Pipeline:
+        if self._writer is not None and self._by_oid:
+            self._thread = threading.Thread(target=self._run, name="git-lazy-writer", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is not None:
+            self._arrived.put(None)
+            self._thread.join()
+        if self._error is not None and exc[0] is None:
+            raise self._error
+
+
 def fetch(ctx: Context, entries: Sequence[Entry], *, progress: Progress | None = None,
           jobs: int | None = None, write: bool = True) -> SyncResult:
     """Bring the objects of ``entries`` into the cache; with ``write``, write the files out.
@@ -149,25 +192,27 @@ def fetch(ctx: Context, entries: Sequence[Entry], *, progress: Progress | None =
     need = [p for p in unique_pointers(entries) if p.size > 0 and not cache.has(p.oid, p.size)]
     transfer = TransferResult()
     warnings: list[str] = []
+    # Files are written as their objects arrive, by one thread beside the downloads.
+    writer = Writer(ctx.work_tree, entries, cache) if write and entries else None
     if need:
-        if write:
-            require_filter(ctx.work_tree)  # before anything is downloaded
         cfg = ctx.config
         if not cfg.remotes:
             raise cfg.no_store()
         warnings += cfg.warnings
         stores: list[tuple[str, Store]] = []
-        try:
-            for remote in cfg.remotes.values():
-                stores.append((remote.name, open_remote(ctx, remote)))
-            transfer = download(stores, cache, need, jobs=jobs or cfg.concurrency, progress=progress)
-        finally:
-            for _, store in stores:
-                store.close()
+        with _Pipeline(writer) as pipeline:
+            try:
+                for remote in cfg.remotes.values():
+                    stores.append((remote.name, open_remote(ctx, remote)))
+                transfer = download(stores, cache, need, jobs=jobs or cfg.concurrency, progress=progress,
+                                    on_moved=pipeline.arrived)
+            finally:
+                for _, store in stores:
+                    store.close()
         warnings += transfer.warnings
     in_cache = {e.pointer.oid for e in entries} - {p.oid for p in need}
     transfer.present = sorted(in_cache.union(transfer.present))
-    checkout = materialize(ctx.work_tree, entries, cache) if write else None
+    checkout = writer.finish() if writer is not None else (MaterializeResult() if write else None)
     if checkout is not None and checkout.written:
         done = set(checkout.written)
         for oid in {e.pointer.oid for e in entries if e.path in done}:

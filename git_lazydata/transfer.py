@@ -225,8 +225,13 @@ def _unique(pointers: Sequence[Pointer]) -> list[Pointer]:
 
 
 def transfer(sources: Sequence[tuple[str, Source]], dest: Destination, pointers: Sequence[Pointer], *,
-             jobs: int | None = None, progress: Progress | None = None) -> TransferResult:
-    """Put into ``dest`` the objects of ``pointers`` that it lacks, each from the first of ``sources`` that has it."""
+             jobs: int | None = None, progress: Progress | None = None,
+             on_moved: Callable[[str], None] | None = None) -> TransferResult:
+    """Put into ``dest`` the objects of ``pointers`` that it lacks, each from the first of ``sources`` that has it.
+
+    ``on_moved`` is called with each oid once it is in ``dest``, from the worker
+    that moved it.
+    """
     result = TransferResult()
     todo = _unique(pointers)
     if not todo:
@@ -267,6 +272,8 @@ def transfer(sources: Sequence[tuple[str, Source]], dest: Destination, pointers:
                 continue
             result.moved(pointer.oid, pointer.size)
             progress.object_done()
+            if on_moved is not None:
+                on_moved(pointer.oid)
             return
         result.fail(pointer.oid, "; ".join(reasons) or "no store configured")
 
@@ -285,9 +292,10 @@ def upload(store: Store, cache: Cache, pointers: Sequence[Pointer], *, jobs: int
 
 
 def download(stores: Sequence[tuple[str, Store]], cache: Cache, pointers: Sequence[Pointer], *,
-             jobs: int | None = None, progress: Progress | None = None) -> TransferResult:
+             jobs: int | None = None, progress: Progress | None = None,
+             on_moved: Callable[[str], None] | None = None) -> TransferResult:
     """Fetch: bring into the cache the objects it lacks, trying ``stores`` in order."""
-    return transfer(stores, cache, pointers, jobs=jobs, progress=progress)
+    return transfer(stores, cache, pointers, jobs=jobs, progress=progress, on_moved=on_moved)
 
 
 def copy(source: tuple[str, Store], dest: Store, pointers: Sequence[Pointer], *, jobs: int | None = None,
