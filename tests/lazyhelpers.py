@@ -121,6 +121,13 @@ def clone(src: Path, dst: Path) -> Path:
     return dst
 
 
+def pointer_clone(src: Path, dst: Path) -> Path:
+    """Clone ``src`` as a git without our filter sees it: tracked files stay pointers."""
+    git(None, "clone", "-q", "--no-checkout", str(src), str(dst))
+    git(dst, "-c", "filter.lazy.process=", "-c", "filter.lazy.required=false", "checkout", "-q", "HEAD")
+    return dst
+
+
 def bare_repo(path: Path) -> Path:
     """An empty bare repository, the shared remote of a team."""
     git(None, "init", "-q", "--bare", str(path))

@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
-from lazyhelpers import assert_clean_status, git, lazy
+from lazyhelpers import assert_clean_status, git, lazy, pointer_clone
 
 from git_lazydata.indexstat import Recorded, record_written
 from git_lazydata.written import Written, identity
 
 
-def pointer_clone(tmp_path: Path, files: dict[str, bytes], *init: str) -> tuple[Path, Path]:
+def repo_and_clone(tmp_path: Path, files: dict[str, bytes], *init: str) -> tuple[Path, Path]:
     """Commit ``files`` in a new repository and clone it with the tracked files left as pointers."""
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -24,9 +24,7 @@ def pointer_clone(tmp_path: Path, files: dict[str, bytes], *init: str) -> tuple[
         (repo / name).write_bytes(data)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "data")
-    clone = tmp_path / "clone"
-    git(None, "clone", "-q", "--no-checkout", str(repo), str(clone))
-    git(clone, "-c", "filter.lazy.process=", "-c", "filter.lazy.required=false", "checkout", "-q", "HEAD")
+    clone = pointer_clone(repo, tmp_path / "clone")
     assert (clone / "a.bin").read_bytes().startswith(b"version https://git-lfs")
     return repo, clone
 
@@ -46,7 +44,7 @@ def test_written_files_are_clean_in_every_index_format(tmp_path: Path, version: 
     # Long names sharing a prefix: version 4 stores the second as a suffix of the first.
     for tail in ("y" * 100 + ".bin", "y" * 90 + ".bin"):
         files["d/" + "x" * 120 + "/" + tail] = os.urandom(1_000)
-    repo, clone = pointer_clone(tmp_path, files, *init)
+    repo, clone = repo_and_clone(tmp_path, files, *init)
     git(clone, "update-index", "--index-version", version)
     if version == "3":
         git(clone, "update-index", "--skip-worktree", "notes.txt")  # extended flags in the index
@@ -64,7 +62,7 @@ def test_written_files_are_clean_in_every_index_format(tmp_path: Path, version: 
 
 
 def test_a_split_index_is_left_to_git(tmp_path: Path) -> None:
-    repo, clone = pointer_clone(tmp_path, {"a.bin": os.urandom(200_000)})
+    repo, clone = repo_and_clone(tmp_path, {"a.bin": os.urandom(200_000)})
     git(clone, "update-index", "--split-index")
     trace = checkout_traced(clone, tmp_path)
     assert [line for line in trace if "filter-process" in line]
@@ -78,7 +76,7 @@ def test_a_racily_clean_neighbour_is_still_compared(tmp_path: Path) -> None:
     # and mtime kept: git only trusts such an entry after comparing content, and
     # rewriting the index at a later time must not make it trusted.
     data = os.urandom(200_000)
-    repo, clone = pointer_clone(tmp_path, {"a.bin": data, "notes.txt": b"before\n"})
+    repo, clone = repo_and_clone(tmp_path, {"a.bin": data, "notes.txt": b"before\n"})
     git(clone, "config", "core.trustctime", "false")  # so that only mtime and size tell
     notes, index = clone / "notes.txt", clone / ".git" / "index"
     tick = os.stat(notes).st_mtime_ns - 10 * 10**9  # seconds ago: git compares whole seconds
@@ -96,7 +94,7 @@ def test_a_racily_clean_neighbour_is_still_compared(tmp_path: Path) -> None:
 
 
 def test_a_locked_index_is_not_written(tmp_path: Path) -> None:
-    _, clone = pointer_clone(tmp_path, {"a.bin": os.urandom(200_000)})
+    _, clone = repo_and_clone(tmp_path, {"a.bin": os.urandom(200_000)})
     index = clone / ".git" / "index"
     before = index.read_bytes()
     (clone / ".git" / "index.lock").write_bytes(b"")  # another git command holds it

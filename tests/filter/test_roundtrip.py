@@ -13,6 +13,7 @@ from lazyhelpers import (
     assert_pointer,
     git,
     lazy,
+    pointer_clone,
     pointer_text,
     sha256_file,
     write_stream,
@@ -100,13 +101,6 @@ def test_objects_over_smudgemax_are_materialized_by_the_hook(repo: Path) -> None
     switch_away_and_back(repo)
     assert sha256_file(repo / "big.bin") == oid
     assert_clean_status(repo)
-
-
-def pointer_clone(src: Path, dst: Path) -> Path:
-    """Clone ``src`` as a git without our filter sees it: pointer files only."""
-    git(None, "clone", "-q", "--no-checkout", str(src), str(dst))
-    git(dst, *NOFILTER, "checkout", "-q", "main")
-    return dst
 
 
 def test_git_lazy_checkout_fills_pointers_from_the_cache(repo: Path, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from lazyhelpers import assert_clean_status, cache_dir, git, lazy, pointer_text
+from lazyhelpers import assert_clean_status, cache_dir, git, lazy, pointer_clone, pointer_text
 from test_protocol import HANDSHAKE, pkt
 
 from git_lazydata.pointer import parse
@@ -82,9 +82,7 @@ def test_materialized_files_are_fresh_in_the_index_and_the_ledger_is_gone(repo: 
         (repo / f"f{i}.bin").write_bytes(os.urandom(100_000 + i))
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "data")
-    clone = tmp_path / "clone"
-    git(None, "clone", "-q", "--no-checkout", str(repo), str(clone))
-    git(clone, "-c", "filter.lazy.process=", "-c", "filter.lazy.required=false", "checkout", "-q", "main")
+    clone = pointer_clone(repo, tmp_path / "clone")
     assert (clone / "f0.bin").read_bytes().startswith(b"version https://git-lfs")
 
     lazy(clone, "checkout")
@@ -103,9 +101,7 @@ def test_a_same_size_write_right_after_materializing_is_seen(repo: Path, tmp_pat
     (repo / "a.bin").write_bytes(b"A" * 70000)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "data")
-    clone = tmp_path / "clone"
-    git(None, "clone", "-q", "--no-checkout", str(repo), str(clone))
-    git(clone, "-c", "filter.lazy.process=", "-c", "filter.lazy.required=false", "checkout", "-q", "main")
+    clone = pointer_clone(repo, tmp_path / "clone")
     lazy(clone, "checkout")
     before = identity(os.lstat(clone / "a.bin"))
     with open(clone / "a.bin", "r+b") as f:
