@@ -261,9 +261,7 @@ def require_filter(work_tree: Path) -> None:
 
 def materialize(work_tree: Path, entries: Iterable[Entry], cache: Cache, *, refresh: bool = True) -> MaterializeResult:
     """Replace each entry's pointer file with its cached content; refresh those index entries."""
-    writer = Writer(work_tree, entries, cache)
-    writer.write(writer.entries)
-    return writer.finish(refresh=refresh)
+    return Writer(work_tree, entries, cache).finish(refresh=refresh)
 
 
 class Writer:

@@ -159,10 +159,10 @@ class Filter:
         if pointer.size == 0:
             return b""
         if pointer.size <= self.smudge_max and self.cache.has(pointer.oid, pointer.size):
+            self.cache.touch(pointer.oid)  # just used: last in line for eviction (lazy.cachemax)
             if (self.deferrals is not None and pointer.size > deferred.DEFER_MIN and path
                     and self.deferrals.add(path)):
                 return head  # the hook writes it (deferred.py)
-            self.cache.touch(pointer.oid)  # just used: last in line for eviction (lazy.cachemax)
             return self.cache.open(pointer.oid)
         return head
 
