@@ -2400,8 +2400,8 @@ class Bench:
         P("")
         P("Phase 3 ratios (workflow through git, folder store; git-lazy / other, lower is "
           "better)")
-        P(f"  targets: lazy/lfs <= {TARGETS['lazy/lfs']:g}, lazy/dvc <= "
-          f"{TARGETS['lazy/dvc']:g}; lazy/floor has none (floor = no tool: cp -r + plain git)")
+        P(f"  targets: lazy/lfs <= {TARGETS['lazy/lfs']:g}; lazy/floor <= {TARGETS['lazy/floor']:g} for "
+          f"{WF_PUSH} and {WF_ALL}; lazy/dvc none (floor = no tool: cp -r + plain git)")
 
         def secs(v):
             return "-" if v is None else f"{v:.3f} s"
