@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-__all__ = ["DEFER_MIN", "FILE", "Deferrals", "git_command", "hook_follows", "take"]
+__all__ = ["DEFER_MIN", "FILE", "HOOKED_COMMANDS", "Deferrals", "git_command", "take"]
 
 #: Cached objects above this size are written by the hook in the commands below.
 DEFER_MIN = 1024 * 1024
@@ -76,9 +76,9 @@ def take(git_dir: str | os.PathLike[str]) -> set[bytes]:
             os.unlink(taken)
 
 
-def git_command(pid: int | None = None) -> str | None:
-    """Name the git command that started the process ``pid`` (default: our parent), or None."""
-    pid = os.getppid() if pid is None else pid
+def git_command() -> str | None:
+    """Name the git command that started this process, or None."""
+    pid = os.getppid()
     for _ in range(2):  # git, or ``sh -c`` started by git
         argv = _cmdline(pid)
         if not argv:
@@ -96,11 +96,6 @@ def git_command(pid: int | None = None) -> str | None:
                 return arg.decode("utf-8", "replace")
         return None
     return None
-
-
-def hook_follows(command: str | None) -> bool:
-    """Tell whether ``command`` runs post-checkout after writing its files."""
-    return command in HOOKED_COMMANDS
 
 
 def _cmdline(pid: int) -> list[bytes]:

@@ -313,7 +313,7 @@ def _ensure_hooks() -> tuple[Path, Path] | None:
 
 def _deferrals(where: tuple[Path, Path] | None) -> deferred.Deferrals | None:
     """Defer to the post-checkout hook where git runs it next and it is ours (deferred.py)."""
-    if where is None or not deferred.hook_follows(deferred.git_command()):
+    if where is None or deferred.git_command() not in deferred.HOOKED_COMMANDS:
         return None
     from .hookfiles import is_ours
 

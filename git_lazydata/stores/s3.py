@@ -467,10 +467,7 @@ class S3Store:
             self._call(what, "complete_multipart_upload", Key=key, UploadId=upload_id,
                        MultipartUpload={"Parts": parts})
         except BaseException:
-            try:
-                self._s3().abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
-            except (ClientError, BotoCoreError):
-                pass
+            self._abort(key, upload_id)
             raise
         try:
             with verifying(self, oid, size) as copy:
@@ -576,13 +573,17 @@ class S3Store:
         except TransientStoreError:
             raise  # keep the finished parts: the next attempt resumes
         except LazyError:
-            try:
-                self._s3().abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
-            except (ClientError, BotoCoreError):
-                pass
+            self._abort(key, upload_id)
             raise
         composite = _b64(hashlib.sha256(b"".join(part_sums)).digest())
         self._check_stored(oid, key, size, f"{composite}-{len(part_sums)}", told)
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        """Abort a multipart upload, as far as the server lets us: the sweep removes what is left."""
+        try:
+            self._s3().abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except (ClientError, BotoCoreError):
+            pass
 
     def _complete(
         self, oid: str, key: str, upload_id: str, etags: dict[int, str], sums: list[bytes], size: int
