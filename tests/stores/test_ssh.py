@@ -9,8 +9,10 @@ import threading
 import uuid
 from pathlib import Path
 
+import paramiko
 import pytest
 from lazyhelpers import write_stream
+from paramiko.sftp import CMD_READ
 from servers import SSHFixture, TcpProxy
 
 from git_lazydata.errors import (
@@ -233,3 +235,41 @@ def test_requests_are_no_longer_than_the_server_answers_in_full(ssh_store: SSHFi
     with store.open(oid) as f:
         assert hashlib.sha256(f.read()).hexdigest() == oid
     store.close()
+
+
+def test_every_byte_of_a_read_is_asked_for_once(
+    ssh_store: SSHFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A read asks for a window of requests at once. When a reply is read before the
+    # window's next request has gone out (a busy machine), the rest of the window
+    # must still come from the requests already sent, not from new ones beside them.
+    store = _store(ssh_store.url)
+    blob = tmp_path / "blob"
+    size = 3 * MiB + 12345
+    oid = write_stream(blob, size)
+    store.upload(oid, size, FileSource(blob), lambda n: None)
+
+    reader = threading.get_ident()
+    replied = threading.Event()
+    asked: list[tuple[int, int]] = []
+    send, receive = paramiko.SFTPClient._async_request, paramiko.SFTPFile._async_response
+
+    def async_request(self, fileobj, t, *args):  # type: ignore[no-untyped-def]
+        if t == CMD_READ:
+            if asked and threading.get_ident() != reader:
+                replied.wait(5)  # a helper thread sending late: the first reply is in
+            asked.append((args[1], args[2]))
+        return send(self, fileobj, t, *args)
+
+    def async_response(self, t, msg, num):  # type: ignore[no-untyped-def]
+        replied.set()
+        return receive(self, t, msg, num)
+
+    monkeypatch.setattr(paramiko.SFTPClient, "_async_request", async_request)
+    monkeypatch.setattr(paramiko.SFTPFile, "_async_response", async_response)
+    with store.open(oid) as f:
+        assert hashlib.sha256(f.read()).hexdigest() == oid
+    store.close()
+    offsets = [offset for offset, _ in asked]
+    assert len(offsets) == len(set(offsets))
+    assert sum(length for _, length in asked) == size
