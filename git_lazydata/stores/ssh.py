@@ -591,31 +591,22 @@ def request_size(server_version: str) -> int:
 
 
 class _Windows:
-    """Sequential reads of ``[start, start + length)`` pipelined one window at a time.
+    """Sequential reads of ``[start, start + length)``, with READ_WINDOW bytes asked for ahead.
 
     paramiko's prefetch asks for the whole rest of a file and keeps whatever arrives
-    in memory; asking for READ_WINDOW bytes at a time bounds that.
+    in memory; keeping READ_WINDOW bytes in flight bounds that without letting the
+    pipe run dry between windows.
     """
 
     def __init__(self, f: paramiko.SFTPFile, start: int, length: int) -> None:
-        self._f = f
-        self._next = start
-        self._end = start + length
         self.length = length
-        self._pieces: Iterator[bytes] = iter(())
+        self._pieces = _pipelined(f, start, start + length)
         self._buffer = memoryview(b"")
 
     def read(self, n: int) -> bytes:
-        while not self._buffer:
-            piece = next(self._pieces, None)
-            if piece is None:
-                if self._next >= self._end:
-                    return b""
-                stop = min(self._next + READ_WINDOW, self._end)
-                self._pieces = _pipelined(self._f, self._next, stop)
-                self._next = stop
-                continue
-            if not piece:  # the file shrank under us; RangeReader reports the short read
+        if not self._buffer:
+            piece = next(self._pieces, b"")
+            if not piece:  # the end, or the file shrank under us: RangeReader reports a short read
                 return b""
             self._buffer = memoryview(piece)
         data, self._buffer = self._buffer[:n], self._buffer[n:]
@@ -623,17 +614,21 @@ class _Windows:
 
 
 def _pipelined(f: paramiko.SFTPFile, start: int, stop: int) -> Iterator[bytes]:
-    """Ask for every request of ``[start, stop)`` at once, then yield it in READ_PIECE pieces.
+    """Yield ``[start, stop)`` in READ_PIECE pieces, keeping READ_WINDOW bytes asked for ahead.
 
-    paramiko's ``readv`` sends its requests from a helper thread, and a reply read
-    before the helper has sent the next request ends the prefetch: every later read
+    The requests go out from this thread, before the replies they wait for are read.
+    paramiko's ``readv`` sends them from a helper thread instead, and a reply read
+    before the helper has sent the next request ends its prefetch: every later read
     then goes out again one request at a time while the helper's replies pile up
-    unread (on a busy machine, nearly twice the bytes). Sending them all from this
-    thread first, before any reply is read, leaves no such gap.
+    unread (on a busy machine, nearly twice the bytes).
     """
     step = f.MAX_REQUEST_SIZE
-    f._prefetching, f._prefetch_done = True, False
-    f._prefetch_thread([(o, min(step, stop - o)) for o in range(start, stop, step)], None)
+    asked = start
     for offset in range(start, stop, READ_PIECE):
+        ahead = min(offset + READ_WINDOW, stop)
+        if asked < ahead:
+            f._prefetching, f._prefetch_done = True, False
+            f._prefetch_thread([(o, min(step, ahead - o)) for o in range(asked, ahead, step)], None)
+            asked = ahead
         f.seek(offset)
         yield f.read(min(READ_PIECE, stop - offset))
