@@ -344,7 +344,7 @@ class S3Store:
         def absent(oid: str) -> bool:
             try:
                 if wire is not None:
-                    return wire.head(keys[oid]) != objects[oid]
+                    return wire.head(keys[oid])[0] != objects[oid]
                 reply = client.head_object(Bucket=self.bucket, Key=keys[oid])
             except ClientError as exc:
                 if _code(exc)[1] == 404:
@@ -515,11 +515,15 @@ class S3Store:
         """
         held = size
         if told is None:
+            wire = self._wire_path()
             try:
-                head = self._s3().head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+                if wire is not None:
+                    held, told = wire.head(key, checksum=True)
+                else:
+                    head = self._s3().head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+                    held, told = int(head["ContentLength"]), head.get("ChecksumSHA256")
             except (ClientError, BotoCoreError) as exc:
                 raise self._fail(exc, f"cannot check {oid} after upload", head=True) from None
-            held, told = int(head["ContentLength"]), head.get("ChecksumSHA256")
         told = told.split("-")[0] if told else None  # "<b64>-<parts>" for multipart
         if held == size and told in (None, sha256.split("-")[0]):
             return
@@ -607,7 +611,7 @@ class S3Store:
         try:
             wire = self._wire_path()
             if wire is not None:
-                return wire.head(key)
+                return wire.head(key)[0]
             return int(self._s3().head_object(Bucket=self.bucket, Key=key)["ContentLength"])
         except ClientError as exc:
             if _code(exc)[1] == 404:

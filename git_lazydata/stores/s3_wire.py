@@ -118,10 +118,14 @@ class Wire:
         response = self._send("PutObject", "PUT", key, headers, body=data, payload_sha256=sha256_hex)
         return {k.lower(): v for k, v in response.headers.items()}
 
-    def head(self, key: str) -> int:
-        """Return the object's size; ClientError with status 404 when absent."""
-        response = self._send("HeadObject", "HEAD", key, {})
-        return int(response.headers.get("Content-Length", "0"))
+    def head(self, key: str, *, checksum: bool = False) -> tuple[int, str | None]:
+        """Return the object's size and the SHA-256 (base64) the server keeps for it, if it says.
+
+        ``checksum``: ask for that SHA-256 (S3 answers with it only when asked). A
+        ClientError with status 404 when the object is absent.
+        """
+        response = self._send("HeadObject", "HEAD", key, {"x-amz-checksum-mode": "ENABLED"} if checksum else {})
+        return int(response.headers.get("Content-Length", "0")), response.headers.get("x-amz-checksum-sha256")
 
     def get(self, key: str, range_header: str | None) -> tuple[StreamingBody, dict[str, str]]:
         """Start a GET; return its body (read it to the end or close it) and the headers."""

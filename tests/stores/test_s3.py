@@ -400,6 +400,12 @@ def test_a_store_that_keeps_other_bytes_is_caught_and_cleaned(
     assert store.missing({oid: 100}) == {oid}
     faulty.reply["HEAD"] = (200, b"", {"Content-Length": "100"})
     assert store.missing({oid: 100}) == set()
+    # After an upload, the HEAD also asks for the SHA-256 the server kept, where it keeps one.
+    faulty.seen.clear()
+    faulty.reply["HEAD"] = (200, b"", {"Content-Length": "100", "x-amz-checksum-sha256": other})
+    with pytest.raises(TransientStoreError, match=f"kept SHA-256 {re.escape(other)} after upload"):
+        store.upload(oid, 100, FileSource(tmp_path / "blob"), lambda n: None)
+    assert faulty.seen == ["PUT", "HEAD", "DELETE"]
 
 
 def test_a_throttled_request_carries_the_wait_the_server_asked_for(
