@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import threading
 import uuid
@@ -338,6 +339,56 @@ def faulty() -> Iterator[Any]:
     yield server
     server.shutdown()
     server.server_close()
+
+
+class _KeptAlive(_Faulty):
+    """The same answers over HTTP/1.1, which keeps each connection for the next request."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.connections += 1  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def kept_alive() -> Iterator[Any]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeptAlive)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    server.endpoint = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    server.seen = []  # type: ignore[attr-defined]
+    server.connections = 0  # type: ignore[attr-defined]
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_kept_alive_connection_carries_each_answer_whole(kept_alive: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-for-keepalive")
+    store = _store("s3://bucket/prefix", endpoint=kept_alive.endpoint, max_attempts=1)
+    big, small = os.urandom(MiB), b"a small object\n"
+    big_oid, small_oid = hashlib.sha256(big).hexdigest(), hashlib.sha256(small).hexdigest()
+    kept_alive.reply = {"GET": (200, small), "HEAD": (200, b"", {"Content-Length": str(len(small))}),
+                        "PUT": (200, b"")}
+    # One connection serves request after request.
+    for _ in range(3):
+        with store.open(small_oid) as f:
+            assert f.read() == small
+    assert store.missing({small_oid: len(small)}) == set()
+    assert kept_alive.connections == 1
+    # A body left before its end takes its connection with it: the next answer is read
+    # whole from a new one, at the first request, never from the old body's rest.
+    kept_alive.reply["GET"] = (200, big)
+    with store.open(big_oid) as f:
+        assert f.read(1000) == big[:1000]
+    kept_alive.reply["GET"] = (200, small)
+    kept_alive.seen.clear()
+    with store.open(small_oid) as f:
+        assert f.read() == small
+    assert kept_alive.seen == ["GET"]
+    assert kept_alive.connections == 2
+    store.close()
 
 
 def test_expired_token_and_server_errors(faulty: Any, monkeypatch: pytest.MonkeyPatch) -> None:
