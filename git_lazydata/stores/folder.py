@@ -86,10 +86,7 @@ class FolderStore:
         final = self.root / object_key(oid)
         try:
             if final.parent not in self._made:
-                self._require_root()
-                final.parent.mkdir(parents=True, exist_ok=True)
-                self._made.add(final.parent)
-                self._sweep(final.parent)
+                self._make_shard(final.parent)
             with verifying(source, oid, size) as src:
                 self._write_atomic(final, oid, src, size, progress)
         except OSError as exc:
@@ -108,6 +105,21 @@ class FolderStore:
         if held != size:
             os.unlink(final)
             raise StoreError(f"{self.url}: {oid}: the folder kept {held} of {size} bytes")
+
+    def _make_shard(self, folder: Path) -> None:
+        """Make sure shard ``folder`` exists; one that was there already is swept of dead temp files.
+
+        A folder made just now holds nothing to sweep: for many small objects, nearly
+        every one starts a shard of its own.
+        """
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            self._sweep(folder)
+        except FileNotFoundError:  # its parent is missing too: only ever inside the store's own folder
+            self._require_root()
+            folder.mkdir(parents=True, exist_ok=True)
+        self._made.add(folder)
 
     def _sweep(self, folder: Path) -> None:
         """Remove temp files that writers which died left in ``folder``; housekeeping, never an error."""
