@@ -69,9 +69,9 @@ class Wire:
         self._region = region
         self._credentials = credentials
         self._own = http is None
+        proxies = get_environ_proxies(endpoint)
         # TCP_NODELAY, as botocore's client sets it: without it a request whose headers and
         # body go out in two writes waits for the server's delayed ACK (40 ms on Linux).
-        proxies = get_environ_proxies(endpoint)
         self._http = http or URLLib3Session(
             timeout=(connect_timeout, read_timeout), max_pool_connections=pool, proxies=proxies,
             socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])

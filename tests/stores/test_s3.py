@@ -274,6 +274,24 @@ def test_credential_order(s3_store: S3Fixture, monkeypatch: pytest.MonkeyPatch) 
                 (home / ".aws" / "credentials").unlink()
 
 
+def test_a_proxy_from_the_environment_carries_every_request(s3_store: S3Fixture, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    size = 3 * MiB
+    oid = write_stream(tmp_path / "blob", size)
+    with _proxy(s3_store) as proxy:  # relays bytes: a forward proxy for plain HTTP, to the server
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy.endpoint)
+        store = _store(s3_store.url)
+        assert store.missing({oid: size}) == {oid}
+        store.upload(oid, size, FileSource(tmp_path / "blob"), lambda n: None)
+        with store.open(oid) as f:
+            assert hashlib.sha256(f.read()).hexdigest() == oid
+        store.close()
+        assert proxy.connections >= 1
+        assert proxy.bytes_up > size and proxy.bytes_down > size  # the object went through, both ways
+
+
 def test_anonymous_requests_for_public_buckets(s3_store: S3Fixture, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     data = b"public bytes\n"
