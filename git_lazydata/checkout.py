@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .atomic import AtomicFile
 from .cache import CHUNK, Cache
-from .errors import LazyError
+from .errors import LazyError, ObjectMissing
 from .gitcmd import GitError, git
 from .indexstat import Recorded, record_written
 from .pointer import MAX_POINTER_SIZE, parse
@@ -107,6 +107,7 @@ def _is_pointer_file(path: Path, entry: Entry) -> tuple[bool, str | None, os.sta
     return same, None, st
 
 
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 #: How far before its write time a written file's mtime is set: one second.
 BACKDATE_NS = 10**9
 #: ioctl FICLONE (linux/fs.h): the new file shares the cached object's blocks (btrfs, XFS).
@@ -115,9 +116,14 @@ _FICLONE = 0x40049409
 _NO_CLONE: set[tuple[int, int]] = set()
 
 
+#: Files smaller than this are copied, not cloned: sharing a few blocks saves nothing,
+#: and asking costs syscalls for each of thousands of small files.
+CLONE_MIN = 64 * 1024
+
+
 def _clone(src_fd: int, dst_fd: int, size: int) -> bool:
     """Make the empty file ``dst_fd`` share the blocks of ``src_fd`` (a reflink); False where the filesystem cannot."""
-    if not sys.platform.startswith("linux"):
+    if size < CLONE_MIN or not sys.platform.startswith("linux"):
         return False
     devices = (os.fstat(src_fd).st_dev, os.fstat(dst_fd).st_dev)
     if devices in _NO_CLONE:
@@ -165,12 +171,27 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
     """Write the object next to ``target``, then put it in the pointer's place.
 
     Returns the file's identity once in place (for the index refresh), or None
-    when something else touched the file in between.
+    when something else touched the file in between. Raises ObjectMissing when
+    the cache has no object of the pointer's size.
     """
+    oid, size = entry.pointer.oid, entry.pointer.size
+    try:
+        src = os.open(cache.object_path(oid), os.O_RDONLY | _CLOEXEC)
+    except FileNotFoundError:
+        raise ObjectMissing(oid, cache.where) from None
+    try:
+        if os.fstat(src).st_size != size:
+            raise ObjectMissing(oid, cache.where)
+        return _write_from(src, target, entry, before)
+    finally:
+        os.close(src)
+
+
+def _write_from(src: int, target: Path, entry: Entry, before: os.stat_result) -> Written | None:
+    """:func:`_write_one`, from the cached object open at descriptor ``src``."""
     mode = 0o777 if entry.mode == "100755" else 0o666  # the umask applies, as for git
     with AtomicFile(target, mode=mode) as temp:
-        with cache.open(entry.pointer.oid) as src:
-            _copy(src.fileno(), temp.fd, entry.pointer.size)
+        _copy(src, temp.fd, entry.pointer.size)
         # Back-dated: any later write moves the mtime (written.py), and git, which
         # compares times in whole seconds, never finds the entry racy (indexstat.py).
         st = os.fstat(temp.fd)
@@ -308,11 +329,11 @@ class Writer:
                 result.skipped.append((entry.path, reason))
             if not is_pointer or before is None:
                 continue  # already content, changed by the user, or deleted: not ours to touch
-            if not self.cache.has(entry.pointer.oid, entry.pointer.size):
-                result.missing.append(entry)
-                continue
             try:
                 written = _write_one(self.cache, target, entry, before)
+            except ObjectMissing:
+                result.missing.append(entry)
+                continue
             except OSError as exc:
                 result.skipped.append((entry.path, exc.strerror or str(exc)))
                 continue

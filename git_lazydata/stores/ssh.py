@@ -620,7 +620,9 @@ def _pipelined(f: paramiko.SFTPFile, start: int, stop: int) -> Iterator[bytes]:
     paramiko's ``readv`` sends them from a helper thread instead, and a reply read
     before the helper has sent the next request ends its prefetch: every later read
     then goes out again one request at a time while the helper's replies pile up
-    unread (on a busy machine, nearly twice the bytes).
+    unread (on a busy machine, nearly twice the bytes). This drives paramiko's own
+    prefetch state, which is private (the same since paramiko 3.3); the SSH store's
+    tests read through it.
     """
     step = f.MAX_REQUEST_SIZE
     asked = start

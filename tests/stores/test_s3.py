@@ -348,15 +348,20 @@ class _Faulty(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def faulty() -> Iterator[Any]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Faulty)
+def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[Any]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     server.endpoint = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
     server.seen = []  # type: ignore[attr-defined]
+    server.connections = 0  # type: ignore[attr-defined]
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def faulty() -> Iterator[Any]:
+    yield from _serve(_Faulty)
 
 
 class _KeptAlive(_Faulty):
@@ -371,14 +376,7 @@ class _KeptAlive(_Faulty):
 
 @pytest.fixture
 def kept_alive() -> Iterator[Any]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeptAlive)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    server.endpoint = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
-    server.seen = []  # type: ignore[attr-defined]
-    server.connections = 0  # type: ignore[attr-defined]
-    yield server
-    server.shutdown()
-    server.server_close()
+    yield from _serve(_KeptAlive)
 
 
 def test_a_kept_alive_connection_carries_each_answer_whole(kept_alive: Any, monkeypatch: pytest.MonkeyPatch) -> None:
