@@ -76,6 +76,10 @@ SMALL_PUT = 1024 * 1024
 MEMORY_PUT = 8 * 1024 * 1024
 #: From this many oids on, missing() lists shards instead of sending a HEAD per object.
 LIST_AT = 256
+#: From this many oids on, missing() first asks for one page of the whole listing: a new
+#: or small store (up to PAGE_KEYS objects) then answers for all of them at once.
+PAGE_AT = 16
+PAGE_KEYS = 1000
 #: Multipart uploads older than this under our prefix are taken as abandoned.
 STALE_UPLOAD = timedelta(seconds=STALE_TEMP_SECONDS)
 #: The largest object one CopyObject request copies (S3's limit).
@@ -326,18 +330,20 @@ class S3Store:
     # --- the Store protocol ----------------------------------------------------------
 
     def missing(self, objects: Mapping[str, int]) -> set[str]:
-        """Return the oids the bucket lacks or holds at another size: HEAD each, or list shards.
+        """Return the oids the bucket lacks or holds at another size: list the store, list shards, or HEAD each.
 
-        Only a 404 counts as absent. Listing costs one request per 1,000 keys of a
-        shard instead of one per object; a key that a listing misses is only sent
-        again (uploads are idempotent), never taken for present.
+        Only a 404 counts as absent. Listing costs one request per 1,000 keys instead
+        of one per object: a store that holds at most PAGE_KEYS objects (the first
+        push to a new one) is listed whole in one request. A key that a listing
+        misses is only sent again (uploads are idempotent), never taken for present.
         """
         keys = {oid: self._key(oid) for oid in objects}  # validate before any request
         client = self._s3()
-        if len(keys) >= LIST_AT:
+        stored = self._whole_if_small() if len(keys) >= PAGE_AT else None
+        if stored is None and len(keys) >= LIST_AT:
             stored = self._listed({oid[:2] for oid in keys})
-            if stored is not None:
-                return {oid for oid, size in objects.items() if stored.get(oid) != size}
+        if stored is not None:
+            return {oid for oid, size in objects.items() if stored.get(oid) != size}
 
         wire = self._wire
 
@@ -357,6 +363,22 @@ class S3Store:
         wanted = list(keys)
         flags = parallel(absent, wanted, HEAD_THREADS)
         return {oid for oid, flag in zip(wanted, flags) if flag}
+
+    def _whole_if_small(self) -> dict[str, int] | None:
+        """Return {oid: size} of every object when one listing page holds them all; else None.
+
+        None too where listing is refused: the caller asks another way.
+        """
+        try:
+            page = self._s3().list_objects_v2(Bucket=self.bucket, Prefix=f"{self._prefix}objects/",
+                                              MaxKeys=PAGE_KEYS)
+        except ClientError as exc:
+            if _code(exc)[1] in (401, 403):
+                return None
+            raise self._fail(exc, "cannot list objects") from None
+        except BotoCoreError as exc:
+            raise self._fail(exc, "cannot list objects") from None
+        return None if page.get("IsTruncated") else dict(self._page_objects(page))
 
     def _listed(self, shards: set[str]) -> dict[str, int] | None:
         """Return {oid: size} of every object under these ``objects/ab/`` shards, or None if listing is refused."""
@@ -488,12 +510,16 @@ class S3Store:
         """Yield (oid, size) of the objects whose keys start with ``prefix``; botocore's errors pass through."""
         pages = self._s3().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
         for page in pages:
-            for item in page.get("Contents", ()):
-                name = item["Key"].rsplit("/", 1)[-1]
-                if is_oid(name) and item["Key"] == self._key(name):
-                    yield name, int(item["Size"])
-                else:  # a temp name, another tool's file, a wrong folder: never an object
-                    self.warnings.append(f"{self.url}: ignoring {item['Key']!r} in the listing (not an object)")
+            yield from self._page_objects(page)
+
+    def _page_objects(self, page: Mapping[str, Any]) -> Iterator[tuple[str, int]]:
+        """Yield (oid, size) of the objects one listing page names."""
+        for item in page.get("Contents", ()):
+            name = item["Key"].rsplit("/", 1)[-1]
+            if is_oid(name) and item["Key"] == self._key(name):
+                yield name, int(item["Size"])
+            else:  # a temp name, another tool's file, a wrong folder: never an object
+                self.warnings.append(f"{self.url}: ignoring {item['Key']!r} in the listing (not an object)")
 
     def delete(self, oid: str) -> bool:
         """Remove object ``oid``; return False if it was not there."""

@@ -29,6 +29,7 @@ from git_lazydata.errors import (
     TransientStoreError,
 )
 from git_lazydata.pointer import Pointer, object_key
+from git_lazydata.stores import s3 as s3_module
 from git_lazydata.stores.base import FileSource
 from git_lazydata.stores.s3 import S3Store
 from git_lazydata.stores.urls import parse_store_url
@@ -176,6 +177,79 @@ def enforced_auth(moto_server: MotoServer) -> Iterator[IamUser]:
         yield IamUser(key["AccessKeyId"], key["SecretAccessKey"])
     finally:
         moto_server.relax_auth()
+
+
+def _stored(store: S3Store, tmp_path: Path, count: int) -> dict[str, int]:
+    """Upload ``count`` small objects; return {oid: size}."""
+    objects = {}
+    for seed in range(count):
+        path = tmp_path / f"obj{seed}"
+        oid = write_stream(path, 100 + seed, seed=seed)
+        store.upload(oid, 100 + seed, FileSource(path), lambda n: None)
+        objects[oid] = 100 + seed
+    return objects
+
+
+def _asked(proxy: TcpProxy) -> list[str]:
+    """The request lines the proxy saw."""
+    lines = proxy.upstream.decode("latin-1").split("\r\n")
+    return [line for line in lines if line.split(" ")[0] in ("GET", "HEAD", "PUT", "POST", "DELETE")]
+
+
+def test_existence_checks_list_a_small_store_in_one_request(s3_store: S3Fixture, tmp_path: Path) -> None:
+    objects = _stored(_store(s3_store.url), tmp_path, 20)
+    s3_store.client.put_object(Bucket=s3_store.bucket, Key=f"{s3_store.prefix}/objects/not-an-object",
+                               Body=b"x")
+    absent = {hashlib.sha256(str(n).encode()).hexdigest(): 5 for n in range(20)}
+    resized = next(iter(objects))
+    query = {**objects, **absent, resized: objects[resized] + 1}
+    with _proxy(s3_store, record=True) as proxy:
+        store = _store(s3_store.url, endpoint=proxy.endpoint)
+        assert store.missing(query) == {*absent, resized}
+    asked = _asked(proxy)
+    assert len(asked) == 1 and "list-type=2" in asked[0]
+    assert any("not-an-object" in warning for warning in store.warnings)
+
+
+def test_existence_checks_of_a_bigger_store_list_shards_or_ask_each(
+    s3_store: S3Fixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    objects = _stored(_store(s3_store.url), tmp_path, 20)
+    absent = {hashlib.sha256(str(n).encode()).hexdigest(): 5 for n in range(20)}
+    query = {**objects, **absent}
+    monkeypatch.setattr(s3_module, "PAGE_KEYS", 10)  # the store no longer fits in one page
+    for list_at, heads in ((1000, len(query)), (30, 0)):
+        monkeypatch.setattr(s3_module, "LIST_AT", list_at)
+        with _proxy(s3_store, record=True) as proxy:
+            assert _store(s3_store.url, endpoint=proxy.endpoint).missing(query) == set(absent)
+        asked = _asked(proxy)
+        assert sum(line.startswith("HEAD ") for line in asked) == heads
+        assert asked[0].startswith("GET ") and "max-keys=10" in asked[0]
+
+
+def test_existence_checks_without_list_permission_ask_each_object(
+    s3_store: S3Fixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto_server: MotoServer
+) -> None:
+    objects = _stored(_store(s3_store.url), tmp_path, 20)
+    absent = {hashlib.sha256(str(n).encode()).hexdigest(): 5 for n in range(20)}
+    iam = s3_client(moto_server.endpoint, service="iam")
+    name = f"reader-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:HeadObject"], "Resource": "*"}]}
+    iam.put_user_policy(UserName=name, PolicyName="read", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    moto_server.enforce_auth()
+    try:
+        with _proxy(s3_store, record=True) as proxy:
+            assert _store(s3_store.url, endpoint=proxy.endpoint).missing({**objects, **absent}) == set(absent)
+    finally:
+        moto_server.relax_auth()
+    asked = _asked(proxy)
+    assert "list-type=2" in asked[0]  # refused, then one HEAD per object
+    assert sum(line.startswith("HEAD ") for line in asked) == len(objects) + len(absent)
 
 
 def test_wrong_credentials(s3_store: S3Fixture, enforced_auth: IamUser, tmp_path: Path,
