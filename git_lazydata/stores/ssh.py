@@ -17,6 +17,7 @@ import os
 import posixpath
 import re
 import socket
+import stat
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -310,27 +311,35 @@ class SSHStore:
         return posixpath.join(self._root, object_key(oid))
 
     def _makedirs(self, sftp: paramiko.SFTPClient, path: str) -> None:
+        """Make folder ``path`` and its parents; asked with mkdir first (for a new shard: one round trip)."""
         if path in self._dirs or path in ("/", ""):
             return
         try:
-            sftp.stat(path)
+            sftp.mkdir(path)
         except OSError as exc:
-            if exc.errno != errno.ENOENT:
-                raise
-            self._makedirs(sftp, posixpath.dirname(path))
-            try:
-                sftp.mkdir(path)
-            except OSError:
-                sftp.stat(path)  # created by someone else meanwhile, or raise
+            if exc.errno == errno.ENOENT:  # its parent is missing too
+                self._makedirs(sftp, posixpath.dirname(path))
+                try:
+                    sftp.mkdir(path)
+                except OSError:
+                    pass  # made by someone else meanwhile: the check below says
+            # There already (OpenSSH says only "failure"), or refused: it must be a folder now.
+            if not stat.S_ISDIR(sftp.stat(path).st_mode or 0):
+                raise StoreError(f"{self.url}: {path} is not a folder") from None
         self._dirs.add(path)
 
     # --- the Store protocol ----------------------------------------------------------
 
     def missing(self, objects: Mapping[str, int]) -> set[str]:
-        """Stat every oid over the channel pool: absent is "no such file" or another size."""
-        wanted = list(objects)
-        for oid in wanted:
+        """Stat every oid over the channel pool: absent is "no such file" or another size.
+
+        One listing of objects/ first: an oid whose ``ab`` folder is not there is absent
+        without a stat of its own (a first push to a new store stats nothing).
+        """
+        for oid in objects:
             object_key(oid)
+        shards = self._top_shards()
+        wanted = [oid for oid in objects if oid[:2] in shards]
 
         def absent(oid: str) -> bool:
             try:
@@ -345,7 +354,24 @@ class SSHStore:
                 raise self._fail(exc, f"cannot check {oid}") from None
 
         flags = parallel(absent, wanted, POOL_SIZE)
-        return {oid for oid, flag in zip(wanted, flags) if flag}
+        return {oid for oid in objects if oid[:2] not in shards} | {
+            oid for oid, flag in zip(wanted, flags) if flag}
+
+    def _top_shards(self) -> set[str]:
+        """The names in objects/ (empty when there is no objects/ yet; the store's folder must be there)."""
+        try:
+            with self._channel() as sftp:
+                try:
+                    return set(sftp.listdir(posixpath.join(self._root, "objects")))
+                except OSError as exc:
+                    if exc.errno != errno.ENOENT:
+                        raise
+                    self._check_root(sftp)
+                    return set()
+        except LazyError:
+            raise
+        except Exception as exc:
+            raise self._fail(exc, "cannot list objects") from None
 
     def upload(self, oid: str, size: int, source: Source, progress: ProgressFn) -> None:
         """Write to a hidden temp name, check its size, then rename it into place."""

@@ -148,6 +148,26 @@ def test_missing_root_and_hostile_config(ssh_store: SSHFixture, tmp_path: Path) 
         _store("ssh://evil/srv")
 
 
+def test_existence_checks_in_a_new_a_missing_and_a_filled_store(ssh_store: SSHFixture, tmp_path: Path) -> None:
+    absent = {hashlib.sha256(str(n).encode()).hexdigest(): 5 for n in range(30)}
+    with pytest.raises(StoreUnreachable, match="does not exist"):
+        _store(f"ssh://lazytest{tmp_path}/nowhere").missing(absent)
+    store = _store(ssh_store.url)
+    assert store.missing(absent) == set(absent)  # no objects/ folder yet
+    stored = {}
+    for seed in range(3):
+        oid = write_stream(tmp_path / f"blob{seed}", 100 + seed, seed=seed)
+        store.upload(oid, 100 + seed, FileSource(tmp_path / f"blob{seed}"), lambda n: None)
+        stored[oid] = 100 + seed
+    # A neighbour in the same ab/ folder as a stored object is still absent.
+    same_shard = next(oid for oid in (hashlib.sha256(str(n).encode()).hexdigest() for n in range(10**5))
+                      if oid[:2] == next(iter(stored))[:2] and oid not in stored)
+    resized = next(iter(stored))
+    query = {**stored, **absent, same_shard: 7, resized: stored[resized] + 1}
+    assert store.missing(query) == {*absent, same_shard, resized}
+    store.close()
+
+
 def test_parallel_uploads_share_the_channel_pool(ssh_store: SSHFixture, tmp_path: Path) -> None:
     store = _store(ssh_store.url)
     blobs = []
