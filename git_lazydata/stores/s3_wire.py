@@ -76,7 +76,7 @@ class Wire:
             timeout=(connect_timeout, read_timeout), max_pool_connections=pool, proxies=proxies,
             socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
         plain = urlsplit(endpoint).scheme == "http" and not proxies
-        self._direct = _Direct(endpoint, connect_timeout, read_timeout) if plain else None
+        self._direct = _Direct(endpoint, connect_timeout, read_timeout, pool) if plain else None
 
     def _send(self, operation: str, method: str, key: str, headers: dict[str, str], *,
               body: bytes | None = None, payload_sha256: str | None = None,
@@ -151,34 +151,35 @@ class Wire:
 
 
 class _Direct:
-    """Requests over http.client, one kept-alive connection per thread, for a plain-HTTP endpoint.
+    """Requests over http.client, on kept-alive connections shared by all threads, for a plain-HTTP endpoint.
 
     urllib3's pool and botocore's session around it cost about 0.5 ms of CPU per
     request, under the interpreter lock, on top of http.client's 0.2 ms (one thread,
     16 KiB GETs from a local server; signing adds 0.2 ms): for many small objects that
     was the biggest share of the client's work. What urllib3 adds beyond this (TLS,
-    proxies) is only needed where this path is not taken. Failures are raised as the
+    proxies) is only needed where this path is not taken. A connection goes back to
+    the pool once its answer is read whole, and is closed when an answer is left
+    before its end (its next bytes would be the rest). Failures are raised as the
     botocore exceptions urllib3's would become.
     """
 
-    def __init__(self, endpoint: str, connect_timeout: float, read_timeout: float) -> None:
-        """Connect to ``endpoint`` (http://host[:port]) on first use, in each thread."""
+    def __init__(self, endpoint: str, connect_timeout: float, read_timeout: float, pool: int) -> None:
+        """Connect to ``endpoint`` (http://host[:port]) when asked; keep up to ``pool`` idle connections."""
         parts = urlsplit(endpoint)
         self._endpoint = endpoint
         self._host, self._port = parts.hostname or "", parts.port or 80
         self._timeouts = (connect_timeout, read_timeout)
-        self._local = threading.local()
+        self._pool = pool
+        self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
-        self._open: set[http.client.HTTPConnection] = set()
+        self._closed = False
 
     def send(self, prepared: Any, *, stream: bool) -> _Reply:
         """Send a prepared request; the reply's body is read whole unless ``stream``."""
-        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
         if conn is None:
             conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeouts[0])
-            self._local.conn = conn
-            with self._lock:
-                self._open.add(conn)
         target = urlsplit(prepared.url)
         path = target.path + (f"?{target.query}" if target.query else "")
         connecting = conn.sock is None
@@ -188,36 +189,37 @@ class _Direct:
                 conn.sock.settimeout(self._timeouts[1])
                 connecting = False
             conn.request(prepared.method, path, body=prepared.body, headers=dict(prepared.headers.items()))
-            # Read whole unless streamed: the connection is then free for the next request.
-            return _Reply(conn.getresponse(), lambda: self._drop(conn), whole=not stream)
+            response = conn.getresponse()
         except Exception as exc:
-            self._drop(conn)
+            conn.close()
             raise _botocore_error(exc, self._endpoint, connecting) from exc
+        return _Reply(_Body(response, lambda: self._give(conn), conn.close), whole=not stream)
 
-    def _drop(self, conn: http.client.HTTPConnection) -> None:
-        """Close ``conn``, whose state is no longer known; the thread's next request opens another."""
-        conn.close()
-        if getattr(self._local, "conn", None) is conn:
-            self._local.conn = None
+    def _give(self, conn: http.client.HTTPConnection) -> None:
+        """Take back a connection whose last answer was read whole."""
         with self._lock:
-            self._open.discard(conn)
+            if not self._closed and len(self._idle) < self._pool:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def close(self) -> None:
-        """Close every connection of every thread."""
+        """Close the idle connections; those in use are closed as they come back."""
         with self._lock:
-            conns, self._open = self._open, set()
-        for conn in conns:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
             conn.close()
 
 
 class _Reply:
     """The parts of a response that Wire reads, over http.client's."""
 
-    def __init__(self, response: http.client.HTTPResponse, drop: Any, *, whole: bool) -> None:
-        self.status_code = response.status
-        self.headers = response.msg  # names in any case, as urllib3's
-        self.raw = _Body(response, drop)
-        self._content = self.raw.read() if whole else None
+    def __init__(self, body: _Body, *, whole: bool) -> None:
+        self.status_code = body.response.status
+        self.headers = body.response.msg  # names in any case, as urllib3's
+        self.raw = body
+        self._content = body.read() if whole else None
 
     @property
     def content(self) -> bytes:
@@ -228,25 +230,37 @@ class _Reply:
 
 
 class _Body:
-    """A response body; closing it before its end closes the connection, whose next bytes would be the rest."""
+    """A response body that hands its connection back when read whole, and closes it when left early."""
 
-    def __init__(self, response: http.client.HTTPResponse, drop: Any) -> None:
-        self._response, self._drop = response, drop
+    def __init__(self, response: http.client.HTTPResponse, give: Any, drop: Any) -> None:
+        self.response = response
+        self._give, self._drop = give, drop
+        self._settled = False
 
     def read(self, amt: int | None = None) -> bytes:
         try:
-            return self._response.read(amt)
+            data = self.response.read(amt)
         except http.client.HTTPException as exc:  # not an OSError: say what urllib3 would
-            self._drop()
+            self._settle()
             raise bx.ResponseStreamingError(error=exc) from exc
         except OSError:
-            self._drop()
+            self._settle()
             raise
+        if self.response.isclosed():
+            self._settle()
+        return data
 
     def close(self) -> None:
-        if not self._response.isclosed():
-            self._drop()
-        self._response.close()
+        self._settle()
+        self.response.close()
+
+    def _settle(self) -> None:
+        """Give the connection back if the answer was read to its end, else close it; once."""
+        if self._settled:
+            return
+        self._settled = True
+        whole = self.response.isclosed() and self.response.length in (0, None)
+        (self._give if whole else self._drop)()
 
 
 def _botocore_error(exc: Exception, endpoint: str, connecting: bool) -> Exception:

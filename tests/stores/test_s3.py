@@ -478,6 +478,11 @@ def test_a_kept_alive_connection_carries_each_answer_whole(kept_alive: Any, monk
         assert f.read() == small
     assert kept_alive.seen == ["GET"]
     assert kept_alive.connections == 2
+    # Checks from many threads, again and again, reuse the connections they opened.
+    many = {hashlib.sha256(str(n).encode()).hexdigest(): len(small) for n in range(10)}
+    for _ in range(5):
+        assert store.missing(many) == set()
+    assert kept_alive.connections <= 2 + len(many)
     store.close()
 
 
