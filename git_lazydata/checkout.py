@@ -107,7 +107,6 @@ def _is_pointer_file(path: Path, entry: Entry) -> tuple[bool, str | None, os.sta
     return same, None, st
 
 
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 #: How far before its write time a written file's mtime is set: one second.
 BACKDATE_NS = 10**9
 #: ioctl FICLONE (linux/fs.h): the new file shares the cached object's blocks (btrfs, XFS).
@@ -174,14 +173,8 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
     when something else touched the file in between. Raises ObjectMissing when
     the cache has no object of the pointer's size.
     """
-    oid, size = entry.pointer.oid, entry.pointer.size
+    src = cache.open_fd(entry.pointer.oid, entry.pointer.size)
     try:
-        src = os.open(cache.object_path(oid), os.O_RDONLY | _CLOEXEC)
-    except FileNotFoundError:
-        raise ObjectMissing(oid, cache.where) from None
-    try:
-        if os.fstat(src).st_size != size:
-            raise ObjectMissing(oid, cache.where)
         return _write_from(src, target, entry, before)
     finally:
         os.close(src)

@@ -71,8 +71,7 @@ SMALL_PUT = 1024 * 1024
 #: Objects up to this size are read (and verified) into memory and sent in one go, with
 #: their SHA-256 (the oid) as the payload hash and checksum instead of a second pass:
 #: botocore would hash a streamed body again to sign it over plain HTTP, and wait for
-#: "100 Continue" (200 objects of 4 MiB to s3rver: CPU 4.2 s -> see the commit). MD5,
-#: at 0.5 GB/s, costs more than the HEAD it would spare.
+#: "100 Continue". MD5, at 0.5 GB/s, costs more than the HEAD it would spare.
 MEMORY_PUT = 8 * 1024 * 1024
 #: From this many oids on, missing() lists shards instead of sending a HEAD per object.
 LIST_AT = 256

@@ -338,7 +338,9 @@ class SSHStore:
         """
         for oid in objects:
             object_key(oid)
-        shards = self._top_shards()
+        shards = {a.filename for a in self._names("")}
+        if not shards:  # no objects/ yet, or no store folder at all: not the same thing
+            self._require_root()
         wanted = [oid for oid in objects if oid[:2] in shards]
 
         def absent(oid: str) -> bool:
@@ -356,22 +358,6 @@ class SSHStore:
         flags = parallel(absent, wanted, POOL_SIZE)
         return {oid for oid in objects if oid[:2] not in shards} | {
             oid for oid, flag in zip(wanted, flags) if flag}
-
-    def _top_shards(self) -> set[str]:
-        """The names in objects/ (empty when there is no objects/ yet; the store's folder must be there)."""
-        try:
-            with self._channel() as sftp:
-                try:
-                    return set(sftp.listdir(posixpath.join(self._root, "objects")))
-                except OSError as exc:
-                    if exc.errno != errno.ENOENT:
-                        raise
-                    self._check_root(sftp)
-                    return set()
-        except LazyError:
-            raise
-        except Exception as exc:
-            raise self._fail(exc, "cannot list objects") from None
 
     def upload(self, oid: str, size: int, source: Source, progress: ProgressFn) -> None:
         """Write to a hidden temp name, check its size, then rename it into place."""
@@ -538,27 +524,33 @@ class SSHStore:
 
     def _shards(self) -> list[tuple[str, list[paramiko.SFTPAttributes]]]:
         """Every shard folder ("ab/cd") under objects/ with its entries, a folder per request over the pool."""
-        if not self._root:
-            with self._channel():  # the first connection resolves the root
-                pass
-        objects = posixpath.join(self._root, "objects")
-
-        def names(folder: str) -> list[paramiko.SFTPAttributes]:
-            try:
-                with self._channel() as sftp:
-                    try:
-                        return sftp.listdir_attr(posixpath.join(objects, folder))
-                    except OSError as exc:
-                        if exc.errno == errno.ENOENT:
-                            return []
-                        raise
-            except Exception as exc:
-                raise self._fail(exc, "cannot list objects") from None
-
-        tops = [a.filename for a in names("") if len(a.filename) == 2]
-        shards = [f"{top}/{b.filename}" for top, subs in zip(tops, parallel(names, tops, POOL_SIZE))
+        tops = [a.filename for a in self._names("") if len(a.filename) == 2]
+        shards = [f"{top}/{b.filename}" for top, subs in zip(tops, parallel(self._names, tops, POOL_SIZE))
                   for b in subs if len(b.filename) == 2]
-        return list(zip(shards, parallel(names, shards, POOL_SIZE)))
+        return list(zip(shards, parallel(self._names, shards, POOL_SIZE)))
+
+    def _names(self, folder: str) -> list[paramiko.SFTPAttributes]:
+        """The entries of ``folder`` under objects/ (none where it is not there), on a channel of the pool."""
+        try:
+            with self._channel() as sftp:  # the first connection resolves the root
+                try:
+                    return sftp.listdir_attr(posixpath.join(self._root, "objects", folder))
+                except OSError as exc:
+                    if exc.errno == errno.ENOENT:
+                        return []
+                    raise
+        except Exception as exc:
+            raise self._fail(exc, "cannot list objects") from None
+
+    def _require_root(self) -> None:
+        """Raise StoreUnreachable unless the store's folder is there."""
+        try:
+            with self._channel() as sftp:
+                self._check_root(sftp)
+        except LazyError:
+            raise
+        except Exception as exc:
+            raise self._fail(exc, "cannot check the store's folder") from None
 
     def _check_root(self, sftp: paramiko.SFTPClient) -> None:
         try:
