@@ -68,26 +68,35 @@ def still_pointers(work_tree: Path, entries: Iterable[Entry]) -> list[Entry]:
     return [e for e in entries if pointer_sized(work_tree / os.fsdecode(e.path))]
 
 
-def _unsafe_parent(work_tree: Path, rel: str) -> str | None:
-    """Return why the folders leading to ``rel`` may not be written through, or None."""
-    parts = rel.split("/")[:-1]
-    current = work_tree
-    for part in parts:
+def _unsafe_parent(work_tree: str, rel: str, safe: set[str]) -> str | None:
+    """Return why the folders leading to ``rel`` may not be written through, or None.
+
+    ``safe`` holds the folders (relative, "/"-separated) already found to be real
+    folders by this writer; they are not looked at again, and the ones found now join them.
+    """
+    folder, _, _ = rel.rpartition("/")
+    if not folder or folder in safe:
+        return None
+    current = ""
+    for part in folder.split("/"):
         if part in ("", ".", "..") or part.lower() == ".git":
             return f"unsafe path component {part!r}"
-        current = current / part
+        current = f"{current}/{part}" if current else part
+        if current in safe:
+            continue
         try:
-            st = os.lstat(current)
+            st = os.lstat(os.path.join(work_tree, current))
         except FileNotFoundError:
             return "its folder does not exist"
         if stat.S_ISLNK(st.st_mode):
-            return f"beyond a symlink ({current.relative_to(work_tree)})"
+            return f"beyond a symlink ({current})"
         if not stat.S_ISDIR(st.st_mode):
-            return f"not a directory ({current.relative_to(work_tree)})"
+            return f"not a directory ({current})"
+        safe.add(current)
     return None
 
 
-def _is_pointer_file(path: Path, entry: Entry) -> tuple[bool, str | None, os.stat_result | None]:
+def _is_pointer_file(path: str, entry: Entry) -> tuple[bool, str | None, os.stat_result | None]:
     """Tell whether ``path`` is a regular file holding ``entry``'s pointer."""
     try:
         st = os.lstat(path)
@@ -102,6 +111,8 @@ def _is_pointer_file(path: Path, entry: Entry) -> tuple[bool, str | None, os.sta
         data = os.read(fd, MAX_POINTER_SIZE)
     finally:
         os.close(fd)
+    if data == entry.pointer.encode():  # the usual case, without parsing
+        return True, None, st
     pointer = parse(data)
     same = pointer is not None and (pointer.oid, pointer.size) == (entry.pointer.oid, entry.pointer.size)
     return same, None, st
@@ -166,7 +177,7 @@ def _copy(src_fd: int, dst_fd: int, size: int) -> None:
         raise OSError(f"cached object is shorter than its pointer says ({copied} of {size} bytes)")
 
 
-def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result) -> Written | None:
+def _write_one(cache: Cache, target: str, entry: Entry, before: os.stat_result) -> Written | None:
     """Write the object next to ``target``, then put it in the pointer's place.
 
     Returns the file's identity once in place (for the index refresh), or None
@@ -180,7 +191,7 @@ def _write_one(cache: Cache, target: Path, entry: Entry, before: os.stat_result)
         os.close(src)
 
 
-def _write_from(src: int, target: Path, entry: Entry, before: os.stat_result) -> Written | None:
+def _write_from(src: int, target: str, entry: Entry, before: os.stat_result) -> Written | None:
     """:func:`_write_one`, from the cached object open at descriptor ``src``."""
     mode = 0o777 if entry.mode == "100755" else 0o666  # the umask applies, as for git
     with AtomicFile(target, mode=mode) as temp:
@@ -204,7 +215,7 @@ def _write_from(src: int, target: Path, entry: Entry, before: os.stat_result) ->
     return Written(entry.path, entry.pointer.oid, after)
 
 
-def _swap_in(temp: AtomicFile, target: Path) -> None:
+def _swap_in(temp: AtomicFile, target: str) -> None:
     """Put the full file ``temp`` at ``target`` in place of the pointer file there.
 
     Remove the pointer, then hard-link the temp file to the name (the temp name is
@@ -284,7 +295,8 @@ class Writer:
     A fetch hands each object to :meth:`write` as soon as it is in the cache, so
     writing the work tree overlaps the downloads; :meth:`finish` writes whatever
     was not handed over yet (objects that were cached already) and refreshes.
-    Not thread-safe: one thread writes at a time.
+    A folder found to be a real folder (not a symlink) is not looked at again by
+    the same writer. Not thread-safe: one thread writes at a time.
     """
 
     def __init__(self, work_tree: Path, entries: Iterable[Entry], cache: Cache) -> None:
@@ -301,10 +313,12 @@ class Writer:
         self.result = MaterializeResult()
         self._ledger: list[Written] = []
         self._handled: set[bytes] = set()
+        self._root = os.fspath(work_tree)
+        self._safe: set[str] = set()  # folders seen to be real folders (_unsafe_parent)
 
     def write(self, entries: Iterable[Entry]) -> None:
         """Write out those of ``entries`` that are still our pointers and whose object is cached."""
-        work_tree, result = self.work_tree, self.result
+        root, result = self._root, self.result
         for entry in entries:
             if entry.path in self._handled:
                 continue
@@ -312,11 +326,11 @@ class Writer:
             if entry.pointer.size == 0:
                 continue
             rel = os.fsdecode(entry.path)
-            reason = _unsafe_parent(work_tree, rel)
+            reason = _unsafe_parent(root, rel, self._safe)
             if reason:
                 result.skipped.append((entry.path, reason))
                 continue
-            target = work_tree / rel
+            target = os.path.join(root, rel)
             is_pointer, reason, before = _is_pointer_file(target, entry)
             if reason:
                 result.skipped.append((entry.path, reason))
