@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "git_lazydata"
-HEAVY = ("boto3", "botocore", "paramiko", "click", "dulwich", "cryptography", "sqlite3", "fsspec")
+HEAVY = ("boto3", "botocore", "obstore", "paramiko", "click", "dulwich", "cryptography", "sqlite3", "fsspec")
 
 
 def _modules() -> dict[str, ast.Module]:
@@ -75,7 +75,8 @@ CLI_MODULES = {"cli.py", "cli_common.py", "cli_setup.py", "cli_inspect.py", "cli
 
 OWNERS = {
     "boto3": {"stores/s3.py"},
-    "botocore": {"stores/s3.py", "stores/s3_wire.py"},
+    "botocore": {"stores/s3.py", "stores/s3_wire.py", "stores/s3_reads.py"},
+    "obstore": {"stores/s3_reads.py"},
     "paramiko": {"stores/ssh.py"},
     "click": CLI_MODULES,
     "dulwich": {"config.py"},
@@ -115,7 +116,8 @@ def test_only_listed_modules_read_the_environment() -> None:
 LAYERS = [
     {"errors", "pointer", "pktline", "terminal", "progress", "atomic", "hashing", "stores.urls", "deferred",
      "stores.base", "settings", "gitcmd", "written", "indexstat"},
-    {"cache", "filter", "hookfiles", "repo", "config", "record", "stores", "stores.s3_credentials", "usage"},
+    {"cache", "filter", "hookfiles", "repo", "config", "record", "stores", "stores.s3_credentials", "usage",
+     "stores.s3_reads"},
     {"stores.folder", "stores.s3", "stores.ssh", "context", "checkout", "stores.s3_wire"},
     {"transfer", "lookup", "eviction"},
     {"sync"},

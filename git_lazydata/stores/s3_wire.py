@@ -34,6 +34,8 @@ from botocore.httpsession import URLLib3Session
 from botocore.response import StreamingBody
 from botocore.utils import get_environ_proxies
 
+from .s3_reads import FastReads
+
 __all__ = ["Wire"]
 
 _CODE = re.compile(rb"<Code>([^<]{1,100})</Code>")
@@ -77,6 +79,8 @@ class Wire:
             socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
         plain = urlsplit(endpoint).scheme == "http" and not proxies
         self._direct = _Direct(endpoint, connect_timeout, read_timeout, pool) if plain else None
+        self._reads = FastReads(endpoint, bucket, region, credentials, connect_timeout=connect_timeout,
+                                read_timeout=read_timeout) if plain else None
 
     def _send(self, operation: str, method: str, key: str, headers: dict[str, str], *,
               body: bytes | None = None, payload_sha256: str | None = None,
@@ -135,8 +139,16 @@ class Wire:
         response = self._send("HeadObject", "HEAD", key, {"x-amz-checksum-mode": "ENABLED"} if checksum else {})
         return int(response.headers.get("Content-Length", "0")), response.headers.get("x-amz-checksum-sha256")
 
-    def get(self, key: str, range_header: str | None) -> tuple[StreamingBody, dict[str, str]]:
-        """Start a GET; return its body (read it to the end or close it) and the headers."""
+    def get(self, key: str, range_header: str | None) -> tuple[Any, dict[str, str]]:
+        """Start a GET; return its body (read it to the end or close it) and the headers.
+
+        A whole object on the direct path comes through obstore (s3_reads.py) when it can.
+        """
+        if range_header is None and self._reads is not None:
+            started = self._reads.get(key)
+            if started is not None:
+                body, size = started
+                return body, {"content-length": str(size)}
         response = self._send("GetObject", "GET", key, {"Range": range_header} if range_header else {},
                               stream=True)
         headers = {k.lower(): v for k, v in response.headers.items()}
@@ -146,6 +158,8 @@ class Wire:
         """Close the pooled connections (the client closes its own session)."""
         if self._direct is not None:
             self._direct.close()
+        if self._reads is not None:
+            self._reads.close()
         if self._own:
             self._http.close()
 

@@ -295,6 +295,27 @@ def test_a_put_signs_the_oid_as_its_payload_hash(s3_store: S3Fixture, enforced_a
             assert hashlib.sha256(f.read()).hexdigest() == oid
 
 
+def test_a_whole_read_is_one_signed_get_to_the_store_endpoint(s3_store: S3Fixture, enforced_auth: IamUser,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whole objects come through obstore on a plain-HTTP endpoint. Its requests carry the
+    # credentials of boto3's chain (moto checks the signature), go to the store's own
+    # endpoint even where AWS_ENDPOINT_URL_S3 names another (the fixture sets it to the
+    # server behind the proxy), and are sent once.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", enforced_auth.key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", enforced_auth.secret)
+    for size in (100, 3 * MiB):
+        oid = write_stream(tmp_path / "blob", size, seed=size)
+        _store(s3_store.url).upload(oid, size, FileSource(tmp_path / "blob"), lambda n: None)
+        with _proxy(s3_store, record=True) as proxy:
+            store = _store(s3_store.url, endpoint=proxy.endpoint)
+            with store.open(oid) as f:
+                assert hashlib.sha256(f.read()).hexdigest() == oid
+            store.close()
+        assert proxy.upstream.count(b"GET /") == 1
+        assert _signed_key_ids(proxy) == {enforced_auth.key}
+        assert proxy.bytes_down > size
+
+
 def test_url_user_password(s3_store: S3Fixture, enforced_auth: IamUser, tmp_path: Path,
                            monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"):
@@ -457,32 +478,43 @@ def test_a_kept_alive_connection_carries_each_answer_whole(kept_alive: Any, monk
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-for-keepalive")
     store = _store("s3://bucket/prefix", endpoint=kept_alive.endpoint, max_attempts=1)
-    big, small = os.urandom(MiB), b"a small object\n"
+    big, small = os.urandom(3 * MiB), b"a small object\n"
     big_oid, small_oid = hashlib.sha256(big).hexdigest(), hashlib.sha256(small).hexdigest()
-    kept_alive.reply = {"GET": (200, small), "HEAD": (200, b"", {"Content-Length": str(len(small))}),
+
+    def answer(body: bytes) -> tuple[int, bytes, dict[str, str]]:
+        return 200, body, {"Content-Range": f"bytes 0-{len(body) - 1}/{len(body)}"}
+
+    kept_alive.reply = {"GET": answer(small), "HEAD": (200, b"", {"Content-Length": str(len(small))}),
                         "PUT": (200, b"")}
-    # One connection serves request after request.
+    # One connection serves request after request: whole objects (read through obstore)
+    # on one, ranges and existence checks (http.client) on another.
     for _ in range(3):
         with store.open(small_oid) as f:
             assert f.read() == small
-    assert store.missing({small_oid: len(small)}) == set()
     assert kept_alive.connections == 1
-    # A body left before its end takes its connection with it: the next answer is read
-    # whole from a new one, at the first request, never from the old body's rest.
-    kept_alive.reply["GET"] = (200, big)
-    with store.open(big_oid) as f:
-        assert f.read(1000) == big[:1000]
-    kept_alive.reply["GET"] = (200, small)
-    kept_alive.seen.clear()
-    with store.open(small_oid) as f:
-        assert f.read() == small
-    assert kept_alive.seen == ["GET"]
+    for _ in range(3):
+        with store.open(small_oid, 0, len(small)) as f:
+            assert f.read() == small
+    assert store.missing({small_oid: len(small)}) == set()
+    assert kept_alive.seen == ["GET"] * 6 + ["HEAD"]
     assert kept_alive.connections == 2
+    # A body left before its end is never taken for the next answer: that one is read
+    # whole, at the first request (an http.client connection goes with the body left).
+    for whole in (True, False):
+        kept_alive.reply["GET"] = answer(big)
+        with store.open(big_oid, *(() if whole else (0, len(big)))) as f:
+            assert f.read(1000) == big[:1000]
+        kept_alive.reply["GET"] = answer(small)
+        kept_alive.seen.clear()
+        with store.open(small_oid, *(() if whole else (0, len(small)))) as f:
+            assert f.read() == small
+        assert kept_alive.seen == ["GET"]
+    connections = kept_alive.connections
     # Checks from many threads, again and again, reuse the connections they opened.
     many = {hashlib.sha256(str(n).encode()).hexdigest(): len(small) for n in range(10)}
     for _ in range(5):
         assert store.missing(many) == set()
-    assert kept_alive.connections <= 2 + len(many)
+    assert kept_alive.connections <= connections + len(many)
     store.close()
 
 
