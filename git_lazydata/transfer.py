@@ -8,8 +8,8 @@ everything around the bytes once:
 
 - a bulk existence check, so nothing is sent twice;
 - a pool of workers (``lazy.concurrency``; by default 8 where a remote store is at
-  either end, and one thread for many small objects between local folders, where
-  threads only fight over the interpreter);
+  either end, 32 for small objects to and from S3, and one thread for many small
+  objects between local folders, where threads only fight over the interpreter);
 - retries with backoff on transient errors;
 - sha256 verification of every byte: a destination reads its source through a
   verifying reader and publishes nothing that does not match its oid (a corrupt
@@ -150,7 +150,11 @@ def default_jobs(sources: Sequence[Source], dest: Destination, pointers: Sequenc
     ends = (dest, *sources)
     if not all(_is_local(end) for end in ends) or getattr(dest, "durable_uploads", False):
         if not any(p.size >= LOCAL_PARALLEL_SIZE for p in pointers):
-            return DEFAULT_JOBS
+            # Only small objects: as many at once as every store at the ends takes. On
+            # S3 a request is cheap and its answer slow (10-50 ms from AWS): eight in
+            # flight would cap 5,000 objects at a few hundred a second.
+            stores = [end for end in ends if not isinstance(end, Cache)]
+            return min([getattr(end, "small_transfers", DEFAULT_JOBS) for end in stores] or [DEFAULT_JOBS])
         # A store may ask for fewer streams of big objects (SSH: memory per stream).
         return min([DEFAULT_JOBS, *(end.parallel_transfers for end in ends if hasattr(end, "parallel_transfers"))])
     big = sum(1 for p in pointers if p.size >= LOCAL_PARALLEL_SIZE)

@@ -187,6 +187,10 @@ def _md5(source: Source, oid: str, offset: int, length: int) -> str:
 class S3Store:
     """Objects under ``s3://bucket/prefix/objects/ab/cd/<oid>``."""
 
+    #: Transfers of small objects the engine runs at once by default (transfer.default_jobs):
+    #: one per pooled connection.
+    small_transfers = HEAD_THREADS
+
     def __init__(
         self,
         url: StoreURL,
