@@ -298,7 +298,10 @@ class Cache:
                 moved = kept
                 try:
                     if part.size < size:
-                        with source.open(oid, part.size) as body:
+                        # By range, even from byte 0: a server that answers another one
+                        # must not splice its bytes in (S3 then also keeps big objects
+                        # on its http.client path, s3_reads.py).
+                        with source.open(oid, part.size, size) as body:
                             while chunk := body.read(max(1, min(CHUNK, size - part.size))):
                                 part.write(chunk)
                                 moved += len(chunk)
