@@ -26,6 +26,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import obstore
 from botocore import exceptions as bx
@@ -47,7 +48,8 @@ class FastReads:
         """``credentials``: botocore Credentials (perhaps refreshable), or None for anonymous requests."""
         self._credentials = credentials
         self._lock = threading.Lock()
-        endpoint = endpoint.rstrip("/")
+        parts = urlsplit(endpoint)  # scheme, host and port only: never a user:password of the URL
+        endpoint = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path.rstrip('/')}"
         # obstore also reads AWS_* variables from the environment; every one that could
         # send a GET elsewhere or change it is set here, as the rest of the store has it.
         self._options: dict[str, Any] = {

@@ -13,7 +13,8 @@ EndpointConnectionError, ...), so S3Store maps them the way it maps the client's
 Only stores with an explicit endpoint (S3-compatible servers, path-style addressing,
 one region) take this path; AWS itself keeps the full client, which follows region
 redirects and virtual-hosted addressing. On a plain-HTTP endpoint that no proxy
-stands in front of, requests skip urllib3 too (:class:`_Direct`).
+stands in front of, requests skip urllib3 too (:class:`_Direct`), and whole objects
+come through obstore (s3_reads.py).
 """
 
 from __future__ import annotations
