@@ -110,7 +110,7 @@ of 1 GiB (100 MiB with --quick), on the ssh store only. Stores (--stores):
   -d <temp>/s3rver-data -a 127.0.0.1 -p <free port> --configure-bucket bench`, ready once
   HEAD /bench answers 200. It keeps objects on disk in its data dir, and is started
   again with an empty one before each tool's round and the floor's (deleting a round's
-  objects leaves its folders behind, which slowed every later round down). Without
+  objects leaves its folders behind), so that no tool meets another's leftovers. Without
   --openssl-legacy-provider its listings of more than one page fail; it has no ListParts
   nor ListMultipartUploads, which is why the tests keep moto. s3 and s3rver rows take the
   same code paths, only the endpoint differs.
@@ -991,11 +991,11 @@ class Bench:
         return True
 
     def fresh_s3rver(self) -> None:
-        """Restart s3rver on its port with an empty data dir. Deleting a round's objects
-        leaves s3rver's folders behind, and the next rounds on the same server got slower
-        (5,000 objects of 16 KiB: a fetch took 5.3, 8.5 and 10.4 s in three rounds, while
-        the floor's flat keys kept 3.8-4.1 s): every tool's round, and the floor's, now
-        starts from the same empty server."""
+        """Restart s3rver on its port with an empty data dir, so that every tool's round,
+        and the floor's, starts from the same server state whatever the order of tools
+        (deleting a round's objects leaves s3rver's folders behind). It did not remove
+        the spread between rounds: 5,000 objects of 16 KiB fetched in 5.3, 8.5 and 10.4 s
+        on one server, and in 6.5, 9.2 and 7.8 s on fresh ones."""
         if not self.s3rver:
             return
         port = int(self.endpoints["s3rver"].rsplit(":", 1)[1])
