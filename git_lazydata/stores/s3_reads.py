@@ -11,14 +11,17 @@ obstore only carries the bytes. Credentials still come from boto3's chain: obsto
 asks this module for them (refreshed as botocore refreshes them). Any failure to
 start a GET returns None, and the caller sends the same request the usual way, whose
 error is then the one reported; that keeps every status, code and Retry-After
-mapped in one place (s3.py). A failure while the body streams is raised as
+mapped in one place (s3.py). When that request succeeds, obstore is not asked again
+by this store. (A throttled or missing object costs one request more, at once.) A failure while the body streams is raised as
 botocore's ResponseStreamingError, which the store reports as transient. obstore
 retries nothing: the transfer engine does.
 
 Taken only where s3_wire.py takes its direct path, a plain-HTTP endpoint that no
-proxy stands in front of, and only for whole objects: the cache fetches objects under
-1 MiB whole and bigger ones by range (resumable), which stay on http.client. For them
-obstore saved nothing (200 objects of 4 MiB: 2.5-3.0 s either way) and held more memory.
+proxy stands in front of, and only for whole objects. The cache fetches objects under
+1 MiB whole and bigger ones by range (resumable), which stay on http.client: for them
+obstore saved nothing (200 objects of 4 MiB: 2.5-3.0 s either way) and held more
+memory. Other whole reads of big objects (a download that starts over from byte 0,
+a copy between stores, fsck --read-data) stream through obstore in 256 KiB pieces.
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ class FastReads:
             "request_payer": False,
             "skip_signature": credentials is None,
             "unsigned_payload": False,
+            # Else AWS_SERVER_SIDE_ENCRYPTION=sse-c would send AWS_SSE_CUSTOMER_KEY_BASE64
+            # with every GET; S3 encryption (AES256) adds nothing to a GET.
+            "server_side_encryption": "AES256",
             "client_options": {
                 "allow_http": True,
                 "connect_timeout": timedelta(seconds=connect_timeout),
@@ -72,6 +78,15 @@ class FastReads:
         }
         self._bucket = bucket
         self._store: _ObjectStore | None = None
+        self._off = False  # closed, or a GET it could not make went through the usual way
+
+    def stop(self) -> None:
+        """Send no more GETs this way: the usual way did what obstore could not.
+
+        Without this, whatever keeps obstore from answering (a setting of its own,
+        a server it cannot talk to) would cost every object a second request.
+        """
+        self._off = True
 
     def _made(self) -> _ObjectStore:
         store = self._store
@@ -90,6 +105,8 @@ class FastReads:
 
     def get(self, key: str) -> tuple[Body, int] | None:
         """Start a GET of the whole object at ``key``: its body and size, or None if it could not start."""
+        if self._off:
+            return None
         try:
             result = obstore.get(self._made(), key)
             return Body(result.stream(min_chunk_size=PIECE)), int(result.meta["size"])
@@ -100,6 +117,7 @@ class FastReads:
         """Let go of the connections (obstore closes them when its store is dropped)."""
         with self._lock:
             self._store = None
+            self._off = True
 
 
 class Body:

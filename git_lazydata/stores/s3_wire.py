@@ -145,13 +145,16 @@ class Wire:
 
         A whole object on the direct path comes through obstore (s3_reads.py) when it can.
         """
-        if range_header is None and self._reads is not None:
-            started = self._reads.get(key)
+        fast = self._reads if range_header is None else None
+        if fast is not None:
+            started = fast.get(key)
             if started is not None:
                 body, size = started
                 return body, {"content-length": str(size)}
         response = self._send("GetObject", "GET", key, {"Range": range_header} if range_header else {},
                               stream=True)
+        if fast is not None:
+            fast.stop()  # this way answered where obstore did not
         headers = {k.lower(): v for k, v in response.headers.items()}
         return StreamingBody(response.raw, int(headers.get("content-length", "0"))), headers
 
