@@ -74,10 +74,8 @@ def _unsafe_parent(work_tree: str, rel: str, safe: set[str]) -> str | None:
     ``safe`` holds the folders (relative, "/"-separated) already found to be real
     folders by this writer; they are not looked at again, and the ones found now join them.
     """
-    folder, _, _ = rel.rpartition("/")
-    if rel.startswith("/"):
-        return "unsafe path component ''"
-    if not folder or folder in safe:
+    folder, slash, _ = rel.rpartition("/")
+    if not slash or folder in safe:
         return None
     current = ""
     for part in folder.split("/"):

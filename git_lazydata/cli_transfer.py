@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 
 __all__ = ["checkout", "clone", "copy", "fetch", "pull", "push"]
 
+#: -j, the same for every command that transfers.
+_jobs = click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
+                     help="Parallel transfers (default: lazy.concurrency, else 8; 32 for small S3 objects, "
+                          "1 or 2 between local folders).")
+
 
 def _render_checkout(result: MaterializeResult | None) -> None:
     if result is None:
@@ -53,7 +58,7 @@ def _failures(result: SyncResult, what: str) -> None:
 @click.argument("revs", nargs=-1)
 @click.option("--all", "all_refs", is_flag=True,
               help="Every object any branch or tag references, each checked against the store.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Parallel transfers (default: lazy.concurrency, else 8; 32 for small S3 objects, 1 or 2 between local folders).")
+@_jobs
 @click.option("-q", "--quiet", is_flag=True, help="No progress.")
 def push(store: str | None, revs: tuple[str, ...], all_refs: bool, jobs: int | None, quiet: bool) -> None:
     """Upload to STORE what REVS (default HEAD, or --all) reference and it lacks."""
@@ -97,7 +102,7 @@ def _render_fetch(result: SyncResult, quiet: bool) -> None:
 @click.option("--all", "all_files", is_flag=True, help="Every tracked file.")
 @click.option("--used-by", "scripts", multiple=True, metavar="SCRIPT",
               help="The files SCRIPT (.py or .ipynb) names in track() calls, read without running it (repeatable).")
-@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Parallel transfers (default: lazy.concurrency, else 8; 32 for small S3 objects, 1 or 2 between local folders).")
+@_jobs
 @click.option("-q", "--quiet", is_flag=True, help="No progress.")
 def fetch(paths: tuple[str, ...], rev: str | None, all_files: bool, scripts: tuple[str, ...], jobs: int | None,
           quiet: bool) -> None:
@@ -122,7 +127,7 @@ def fetch(paths: tuple[str, ...], rev: str | None, all_files: bool, scripts: tup
 
 @click.command()
 @click.argument("paths", nargs=-1)
-@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Parallel transfers (default: lazy.concurrency, else 8; 32 for small S3 objects, 1 or 2 between local folders).")
+@_jobs
 @click.option("-q", "--quiet", is_flag=True, help="No progress.")
 def pull(paths: tuple[str, ...], jobs: int | None, quiet: bool) -> None:
     """Fetch and write what lazy.fetchinclude/fetchexclude select (or PATHS)."""
@@ -137,7 +142,7 @@ def pull(paths: tuple[str, ...], jobs: int | None, quiet: bool) -> None:
 @click.argument("directory", required=False)
 @click.option("-I", "--include", "include", multiple=True, help="Fetch only files matching this pattern (repeatable).")
 @click.option("-X", "--exclude", "exclude", multiple=True, help="Never fetch files matching this pattern (repeatable).")
-@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Parallel transfers (default: lazy.concurrency, else 8; 32 for small S3 objects, 1 or 2 between local folders).")
+@_jobs
 @click.option("-q", "--quiet", is_flag=True, help="No progress.")
 def clone(url: str, directory: str | None, include: tuple[str, ...], exclude: tuple[str, ...],
           jobs: int | None, quiet: bool) -> None:
@@ -157,7 +162,7 @@ def clone(url: str, directory: str | None, include: tuple[str, ...], exclude: tu
 @click.option("--to", "dest", required=True, metavar="STORE", help="The store to fill.")
 @click.option("--rev", "revs", multiple=True, metavar="REV", help="What these revisions reference (repeatable; default HEAD).")
 @click.option("--all", "all_refs", is_flag=True, help="What any branch or tag references.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Parallel transfers (default: lazy.concurrency, else 8; 32 for small S3 objects, 1 or 2 between local folders).")
+@_jobs
 @click.option("-q", "--quiet", is_flag=True, help="No progress.")
 def copy(source: str, dest: str, revs: tuple[str, ...], all_refs: bool, jobs: int | None, quiet: bool) -> None:
     """Copy the objects the repository references from one store to another.

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import math
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -372,30 +372,33 @@ class S3Store:
 
         None too where listing is refused: the caller asks another way.
         """
-        try:
-            page = self._s3().list_objects_v2(Bucket=self.bucket, Prefix=f"{self._prefix}objects/",
-                                              MaxKeys=PAGE_KEYS)
-        except ClientError as exc:
-            if _code(exc)[1] in (401, 403):
-                return None
-            raise self._fail(exc, "cannot list objects") from None
-        except BotoCoreError as exc:
-            raise self._fail(exc, "cannot list objects") from None
-        return None if page.get("IsTruncated") else dict(self._page_objects(page))
+        def page() -> dict[str, int] | None:
+            reply = self._s3().list_objects_v2(Bucket=self.bucket, Prefix=f"{self._prefix}objects/",
+                                               MaxKeys=PAGE_KEYS)
+            return None if reply.get("IsTruncated") else dict(self._page_objects(reply))
+
+        return self._unless_refused(page)
 
     def _listed(self, shards: set[str]) -> dict[str, int] | None:
         """Return {oid: size} of every object under these ``objects/ab/`` shards, or None if listing is refused."""
         def shard(ab: str) -> dict[str, int]:
             return dict(self._objects_under(f"{self._prefix}objects/{ab}/"))
 
-        try:
+        def all_shards() -> dict[str, int]:
             stored: dict[str, int] = {}
             for part in parallel(shard, sorted(shards), HEAD_THREADS):
                 stored.update(part)
             return stored
+
+        return self._unless_refused(all_shards)
+
+    def _unless_refused(self, listing: Callable[[], dict[str, int] | None]) -> dict[str, int] | None:
+        """Run ``listing``; None where the user may not list (no ListBucket: HEAD requests instead)."""
+        try:
+            return listing()
         except ClientError as exc:
             if _code(exc)[1] in (401, 403):
-                return None  # no ListBucket permission: fall back to HEAD requests
+                return None
             raise self._fail(exc, "cannot list objects") from None
         except BotoCoreError as exc:
             raise self._fail(exc, "cannot list objects") from None

@@ -12,9 +12,9 @@ asks this module for them (refreshed as botocore refreshes them). Any failure to
 start a GET returns None, and the caller sends the same request the usual way, whose
 error is then the one reported; that keeps every status, code and Retry-After
 mapped in one place (s3.py). When that request succeeds, obstore is not asked again
-by this store. (A throttled or missing object costs one request more, at once.) A failure while the body streams is raised as
-botocore's ResponseStreamingError, which the store reports as transient. obstore
-retries nothing: the transfer engine does.
+by this store. (A throttled or missing object costs one request more, at once.) A
+failure while the body streams is raised as botocore's ResponseStreamingError, which
+the store reports as transient. obstore retries nothing: the transfer engine does.
 
 Taken only where s3_wire.py takes its direct path, a plain-HTTP endpoint that no
 proxy stands in front of, and only for whole objects. The cache fetches objects under
